@@ -1,0 +1,103 @@
+// Epoch-based reclamation: free memory only when no reader can still hold it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "tophash/concurrency/platform.hpp"
+
+namespace tophash::concurrency {
+
+namespace epoch_detail {
+// One per thread that has ever entered a critical section; reused after the
+// thread exits, never freed. Padded so that a reader's announcement never
+// shares a cache line with another thread's.
+struct alignas(cache_line) record {
+    std::atomic<std::uint64_t> epoch{0};  // 0: outside any critical section
+    unsigned nest = 0;                    // owner-thread only
+    std::atomic<bool> in_use{false};
+    record* next = nullptr;
+};
+
+extern std::atomic<std::uint64_t> global_epoch;
+// False where the reclaimer can make every thread's announcement visible with
+// membarrier(2) (Linux >= 4.14); readers then need only a compiler fence.
+extern bool reader_fence_needed;
+extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
+
+record* register_this_thread();
+}  // namespace epoch_detail
+
+// Marks the calling thread as reading shared structures. Nestable. The reader
+// writes only its own padded record, never a line other threads write.
+class epoch_guard {
+public:
+    epoch_guard() {
+        using namespace epoch_detail;
+        r_ = this_thread_record != nullptr ? this_thread_record : register_this_thread();
+        if (r_->nest++ == 0) {
+            const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
+#if defined(TOPHASH_TSAN)
+            r_->epoch.store(e, std::memory_order_seq_cst);
+#else
+            r_->epoch.store(e, std::memory_order_relaxed);
+            // The announcement must be visible before this thread loads any
+            // pointer it will dereference (a store-load ordering). Either this
+            // fence, or the reclaimer's membarrier, provides it.
+            if (reader_fence_needed) {
+                std::atomic_thread_fence(std::memory_order_seq_cst);
+            } else {
+                std::atomic_signal_fence(std::memory_order_seq_cst);
+            }
+#endif
+        }
+    }
+    ~epoch_guard() {
+        if (--r_->nest == 0) r_->epoch.store(0, std::memory_order_release);
+    }
+    epoch_guard(const epoch_guard&) = delete;
+    epoch_guard& operator=(const epoch_guard&) = delete;
+
+private:
+    epoch_detail::record* r_;
+};
+
+// Objects unlinked from a shared structure, waiting until every reader that
+// could have seen them has left its critical section. Owned by one container,
+// so destroying the container frees whatever is still pending.
+class retire_list {
+public:
+    using deleter = void (*)(void* object, void* context) noexcept;
+
+    retire_list() = default;
+    retire_list(const retire_list&) = delete;
+    retire_list& operator=(const retire_list&) = delete;
+    ~retire_list() { drain(); }
+
+    // Makes room for n more retire() calls that cannot fail.
+    void reserve(std::size_t n);
+    // Call after `object` is unreachable for new readers. Needs a reserve()d
+    // place (terminates otherwise: an object must never be leaked or freed early).
+    void retire(void* object, deleter del, void* context) noexcept;
+    // Frees what no reader can reach any more. Cheap when nothing is pending.
+    void reclaim() noexcept;
+    // Frees everything: only when no other thread can be reading.
+    void drain() noexcept;
+    bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+
+private:
+    struct entry {
+        std::uint64_t epoch;
+        void* object;
+        deleter del;
+        void* context;
+    };
+    std::mutex mutex_;
+    std::vector<entry> entries_;
+    std::atomic<bool> pending_{false};
+};
+
+}  // namespace tophash::concurrency

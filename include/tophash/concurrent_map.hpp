@@ -1,0 +1,1154 @@
+// tophash::concurrent_map: a concurrent hash map of tophash buckets with
+// striped locks, optimistic readers and incremental resizing.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <ostream>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tophash/concurrency/atomic_copy.hpp"
+#include "tophash/concurrency/epoch.hpp"
+#include "tophash/concurrency/reentrancy_guard.hpp"
+#include "tophash/concurrency/stripe_lock.hpp"
+#include "tophash/debug.hpp"
+#include "tophash/detail/bucket.hpp"
+#include "tophash/detail/hash_mix.hpp"
+#include "tophash/detail/table.hpp"
+#include "tophash/map_stats.hpp"
+#include "tophash/simd/group.hpp"
+#include "tophash/simd/tag.hpp"
+
+#if !defined(TOPHASH_ASSERTS) && !defined(NDEBUG)
+#define TOPHASH_ASSERTS 1
+#endif
+
+namespace tophash {
+
+template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
+          class Allocator = std::allocator<std::pair<const Key, T>>>
+class concurrent_map {
+public:
+    using key_type = Key;
+    using mapped_type = T;
+    using value_type = std::pair<const Key, T>;
+    using size_type = std::size_t;
+    using hasher = Hash;
+    using key_equal = KeyEqual;
+    using allocator_type = Allocator;
+
+    // find/contains/cvisit read without locking or writing shared memory when
+    // both key and value are trivially copyable (seqlock validation); other
+    // types read under the stripe's shared lock.
+    static constexpr bool optimistic_reads =
+        std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<T>;
+
+private:
+    using slot_type = detail::slot<Key, T>;
+    using bucket_type = detail::bucket<slot_type>;
+    using table_type = detail::table<bucket_type>;
+    using stripe_type = typename table_type::stripe_type;
+    using memory = detail::bucket_memory<bucket_type, Allocator>;
+    using table_alloc = typename std::allocator_traits<Allocator>::template rebind_alloc<table_type>;
+    using stripe_alloc =
+        typename std::allocator_traits<Allocator>::template rebind_alloc<stripe_type>;
+    static constexpr unsigned width = bucket_type::width;
+
+    template <class H, class E, class = void>
+    struct is_transparent_pair : std::false_type {};
+    template <class H, class E>
+    struct is_transparent_pair<H, E,
+                               std::void_t<typename H::is_transparent, typename E::is_transparent>>
+        : std::true_type {};
+    static constexpr bool transparent = is_transparent_pair<Hash, KeyEqual>::value;
+    template <class K>
+    using enable_if_transparent_t = std::enable_if_t<
+        transparent && !std::is_convertible_v<const K&, const Key&>, int>;
+
+public:
+    // ---------------------------------------------------------------- setup
+    concurrent_map() = default;
+    explicit concurrent_map(size_type capacity, const Hash& hash = Hash(),
+                            const KeyEqual& eq = KeyEqual(), const Allocator& alloc = Allocator())
+        : hash_(hash), eq_(eq), alloc_(alloc) {
+        if (capacity != 0) root_.store(make_table(detail::buckets_for_capacity(capacity)));
+    }
+    concurrent_map(const concurrent_map&) = delete;
+    concurrent_map& operator=(const concurrent_map&) = delete;
+    // Moves are not thread-safe: no other thread may use either map.
+    concurrent_map(concurrent_map&& other) noexcept
+        : hash_(std::move(other.hash_)), eq_(std::move(other.eq_)), alloc_(other.alloc_) {
+        steal(other);
+    }
+    concurrent_map& operator=(concurrent_map&& other) noexcept {
+        if (this != &other) {
+            release_all();
+            hash_ = std::move(other.hash_);
+            eq_ = std::move(other.eq_);
+            alloc_ = other.alloc_;
+            steal(other);
+        }
+        return *this;
+    }
+    ~concurrent_map() { release_all(); }
+
+    hasher hash_function() const { return hash_; }
+    key_equal key_eq() const { return eq_; }
+    allocator_type get_allocator() const { return alloc_; }
+
+    // ---------------------------------------------------------------- lookup
+    std::optional<T> find(const Key& key) const { return find_impl(key); }
+    template <class K, enable_if_transparent_t<K> = 0>
+    std::optional<T> find(const K& key) const {
+        return find_impl(key);
+    }
+
+    bool contains(const Key& key) const { return contains_impl(key); }
+    template <class K, enable_if_transparent_t<K> = 0>
+    bool contains(const K& key) const {
+        return contains_impl(key);
+    }
+
+    // Calls f(const T&) with the value of `key`, if present. With optimistic
+    // reads f sees a validated copy and runs after the read; otherwise it runs
+    // under the stripe's shared lock.
+    template <class F>
+    bool cvisit(const Key& key, F&& f) const {
+        return cvisit_impl(key, f);
+    }
+    template <class K, class F, enable_if_transparent_t<K> = 0>
+    bool cvisit(const K& key, F&& f) const {
+        return cvisit_impl(key, f);
+    }
+    template <class F>
+    bool visit(const Key& key, F&& f) const {
+        return cvisit_impl(key, f);
+    }
+
+    // Calls f(T&) on the value of `key` under its stripe's exclusive lock.
+    // With optimistic reads f works on a copy that is stored back when f
+    // returns (so concurrent readers never see a half-written value); if f
+    // throws, the value is left unchanged.
+    template <class F>
+    bool visit(const Key& key, F&& f) {
+        return visit_impl(key, f);
+    }
+    template <class K, class F, enable_if_transparent_t<K> = 0>
+    bool visit(const K& key, F&& f) {
+        return visit_impl(key, f);
+    }
+
+    // ---------------------------------------------------------------- insertion
+    bool insert(const Key& key, const T& value) { return try_emplace(key, value); }
+    bool insert(const value_type& kv) { return try_emplace(kv.first, kv.second); }
+
+    template <class... Args>
+    bool try_emplace(const Key& key, Args&&... args) {
+        const std::uint64_t h = hash_of(key);
+        return write_op(h, "try_emplace", [&](table_type& t, stripe_type& s, std::size_t bi,
+                                              bool& grow) {
+            auto [b, i] = find_in_chain(t, bi, h, key);
+            if (b != nullptr) return false;
+            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
+            return true;
+        });
+    }
+
+    // True if inserted, false if an existing value was assigned.
+    template <class M>
+    bool insert_or_assign(const Key& key, M&& value) {
+        const std::uint64_t h = hash_of(key);
+        return write_op(h, "insert_or_assign", [&](table_type& t, stripe_type& s,
+                                                   std::size_t bi, bool& grow) {
+            auto [b, i] = find_in_chain(t, bi, h, key);
+            if (b != nullptr) {
+                assign_value(b->slot_at(i)->second, std::forward<M>(value));
+                return false;
+            }
+            emplace_new(t, s, bi, h, grow, key, std::forward<M>(value));
+            return true;
+        });
+    }
+
+    // Inserts T(args...) and returns true, or calls f(T&) on the present
+    // value (as visit does) and returns false.
+    template <class F, class... Args>
+    bool try_emplace_or_visit(const Key& key, F&& f, Args&&... args) {
+        const std::uint64_t h = hash_of(key);
+        return write_op(h, "try_emplace_or_visit", [&](table_type& t, stripe_type& s,
+                                                       std::size_t bi, bool& grow) {
+            auto [b, i] = find_in_chain(t, bi, h, key);
+            if (b != nullptr) {
+                call_visitor(b->slot_at(i)->second, f);
+                return false;
+            }
+            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
+            return true;
+        });
+    }
+    template <class F>
+    bool insert_or_visit(const Key& key, const T& value, F&& f) {
+        return try_emplace_or_visit(key, f, value);
+    }
+
+    // ---------------------------------------------------------------- erasure
+    bool erase(const Key& key) {
+        return erase_if(key, [](T&) { return true; });
+    }
+    template <class K, enable_if_transparent_t<K> = 0>
+    bool erase(const K& key) {
+        auto always = [](T&) { return true; };
+        return erase_if_impl(key, always);
+    }
+    // Erases `key` if present and pred(T&) returns true.
+    template <class P>
+    bool erase_if(const Key& key, P&& pred) {
+        return erase_if_impl(key, pred);
+    }
+    // Erases every element for which pred(const Key&, T&) returns true;
+    // returns how many. Weakly consistent like for_each.
+    template <class P>
+    size_type erase_if(P&& pred) {
+        check_reentry("erase_if");
+        size_type erased = 0;
+        traverse<true>([&](table_type& t, stripe_type& s, bucket_type* head) {
+            for (bucket_type* b = head; b != nullptr;) {
+                bucket_type* next = b->next();
+                for (unsigned i = 0; i < width; ++i) {
+                    if (!simd::is_full(b->tag(i))) continue;
+                    slot_type* sl = b->slot_at(i);
+                    bool yes;
+                    {
+                        concurrency::reentrancy_guard g(this);
+                        yes = pred(static_cast<const Key&>(sl->first), sl->second);
+                    }
+                    if (yes) {
+                        // erase_at may unlink and recycle b when it empties,
+                        // so continue from the saved successor in that case.
+                        const bool unlinked = erase_at(t, s, head, b, i);
+                        ++erased;
+                        if (unlinked) break;
+                    }
+                }
+                b = next;
+            }
+        });
+        return erased;
+    }
+
+    // Removes every element. Concurrent inserts may survive.
+    void clear() {
+        check_reentry("clear");
+        traverse<true>([&](table_type& t, stripe_type& s, bucket_type* head) {
+            const std::int64_t n = clear_chain(t, s, head, true);
+            note_count(t, s, -n);
+        });
+    }
+
+    // ---------------------------------------------------------------- traversal
+    // Calls f(const Key&, const T&) for every element. Weakly consistent: an
+    // element present for the whole call is visited exactly once, also while a
+    // resize is under way (no new resize starts during the call); elements
+    // inserted or erased meanwhile may or may not be visited. f runs under a
+    // stripe's shared lock.
+    template <class F>
+    void for_each(F&& f) const {
+        check_reentry("for_each");
+        const_cast<concurrent_map*>(this)->template traverse<false>(
+            [&](table_type&, stripe_type&, bucket_type* head) {
+                for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                    for (unsigned i = 0; i < width; ++i) {
+                        if (!simd::is_full(b->tag(i))) continue;
+                        const slot_type* sl = b->slot_at(i);
+                        concurrency::reentrancy_guard g(this);
+                        f(static_cast<const Key&>(sl->first), static_cast<const T&>(sl->second));
+                    }
+                }
+            });
+    }
+    template <class F>
+    void visit_all(F&& f) const {
+        for_each(std::forward<F>(f));
+    }
+
+    // ---------------------------------------------------------------- capacity
+    size_type size() const noexcept {
+        concurrency::epoch_guard g;
+        std::int64_t n = 0;
+        const table_type* t = root_.load(std::memory_order_acquire);
+        if (t == nullptr) return 0;
+        if (const table_type* o = t->old.load(std::memory_order_acquire)) n += count_of(*o);
+        n += count_of(*t);
+        return n > 0 ? static_cast<size_type>(n) : 0;
+    }
+    bool empty() const noexcept { return size() == 0; }
+
+    // Makes room for n elements without further growth. Finishes a resize in
+    // progress and doubles as often as needed; the calling thread does the
+    // evacuation work, other threads keep running.
+    void reserve(size_type n) {
+        check_reentry("reserve");
+        for (;;) {
+            {
+                concurrency::epoch_guard g;
+                table_type* t = root_.load(std::memory_order_acquire);
+                if (t == nullptr) {
+                    create_first_table(detail::buckets_for_capacity(n));
+                    continue;
+                }
+                if (table_type* o = t->old.load(std::memory_order_acquire)) {
+                    for (std::size_t i = 0; i < o->bucket_count(); ++i) evacuate_bucket(*t, *o, i);
+                    continue;
+                }
+                if (t->grow_at >= n) break;
+                grow_for_reserve(t);
+            }
+            retired_.reclaim();
+        }
+        retired_.reclaim();
+    }
+
+    size_type bucket_count() const noexcept {
+        concurrency::epoch_guard g;
+        const table_type* t = root_.load(std::memory_order_acquire);
+        return t == nullptr ? 0 : t->bucket_count();
+    }
+
+    // ---------------------------------------------------------------- introspection
+    map_stats stats() const {
+        std::lock_guard<std::mutex> grow_lock(grow_mutex_);  // arrays stay put meanwhile
+        concurrency::epoch_guard eg;
+        map_stats st;
+        st.slots_per_bucket = width;
+        const table_type* t = root_.load(std::memory_order_acquire);
+        if (t == nullptr) return st;
+        st.bucket_count = t->bucket_count();
+        st.stripe_count = t->stripe_count();
+        st.bytes = t->bytes();
+        st.chain_length_histogram.assign(2, 0);
+        auto scan = [&](const table_type& tab, bool is_old) {
+            for (std::size_t bi = 0; bi < tab.bucket_count(); ++bi) {
+                concurrency::shared_guard lock(tab.stripe_of(bi).lock);
+                std::size_t len = 0;
+                for (const bucket_type* b = &tab.buckets[bi]; b != nullptr; b = b->next()) {
+                    ++len;
+                    for (unsigned i = 0; i < width; ++i) {
+                        const simd::tag_t tag = b->tag(i);
+                        if (simd::is_evacuated(tag)) {
+                            ++st.slots_evacuated;
+                        } else if (is_old) {
+                            st.slots_full += simd::is_full(tag);
+                        } else if (simd::is_full(tag)) {
+                            ++st.slots_full;
+                        } else if (tag == simd::empty_one) {
+                            ++st.slots_empty_one;
+                        } else {
+                            ++st.slots_empty_rest;
+                        }
+                    }
+                }
+                if (!is_old) {
+                    st.overflow_buckets += len - 1;
+                    if (st.chain_length_histogram.size() <= len) {
+                        st.chain_length_histogram.resize(len + 1, 0);
+                    }
+                    ++st.chain_length_histogram[len];
+                }
+            }
+            for (std::size_t i = 0; i < tab.stripe_count(); ++i) {
+                concurrency::shared_guard lock(tab.stripes[i].lock);
+                for (const bucket_type* b = tab.stripes[i].free_overflow; b != nullptr;
+                     b = b->next()) {
+                    st.free_overflow_buckets += !is_old;
+                }
+            }
+        };
+        if (const table_type* o = t->old.load(std::memory_order_acquire)) {
+            st.resizing = true;
+            st.same_size_resize = t->same_size;
+            st.old_bucket_count = o->bucket_count();
+            st.evacuated_buckets = t->evac_done.load(std::memory_order_relaxed);
+            st.bytes += o->bytes();
+            scan(*o, true);
+        }
+        scan(*t, false);
+        st.size = size();
+        st.load_factor = static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
+        return st;
+    }
+
+    debug::bucket_view inspect_bucket(std::size_t bucket_index) const {
+        concurrency::epoch_guard eg;
+        debug::bucket_view v;
+        const table_type* t = root_.load(std::memory_order_acquire);
+        if (t == nullptr) return v;
+        auto add = [&](const table_type& tab, std::size_t bi, const char* name) {
+            concurrency::shared_guard lock(tab.stripe_of(bi).lock);
+            debug::chain_view c;
+            c.array = name;
+            c.index = bi;
+            c.evacuated = tab.buckets[bi].evacuated();
+            for (const bucket_type* b = &tab.buckets[bi]; b != nullptr; b = b->next()) {
+                std::vector<simd::tag_t> tags(width);
+                for (unsigned i = 0; i < width; ++i) tags[i] = b->tag(i);
+                c.buckets.push_back(std::move(tags));
+            }
+            v.chains.push_back(std::move(c));
+        };
+        if (const table_type* o = t->old.load(std::memory_order_acquire)) {
+            add(*o, bucket_index & o->bucket_mask, "old");
+        }
+        add(*t, bucket_index & t->bucket_mask, "current");
+        return v;
+    }
+
+    // The bucket index of `key` in the current array (for inspect()).
+    std::size_t bucket_of(const Key& key) const {
+        concurrency::epoch_guard eg;
+        const table_type* t = root_.load(std::memory_order_acquire);
+        return t == nullptr ? 0 : static_cast<std::size_t>(hash_of(key) & t->bucket_mask);
+    }
+
+private:
+
+    // ---------------------------------------------------------------- hashing
+    template <class K>
+    std::uint64_t hash_of(const K& key) const {
+        return detail::mix_hash(static_cast<std::uint64_t>(hash_(key)));
+    }
+
+    void check_reentry([[maybe_unused]] const char* what) const noexcept {
+#if TOPHASH_ASSERTS
+        if (concurrency::reentrancy_guard::inside(this)) concurrency::reentrancy_guard::fail(what);
+#endif
+    }
+
+    // ---------------------------------------------------------------- tables
+    table_type* make_table(std::size_t nbuckets) {
+        table_alloc ta(alloc_);
+        table_type* t = &*std::allocator_traits<table_alloc>::allocate(ta, 1);
+        ::new (static_cast<void*>(t)) table_type();
+        try {
+            const std::size_t nstripes = table_type::stripes_for(nbuckets);
+            t->bucket_mask = nbuckets - 1;
+            t->stripe_mask = nstripes - 1;
+            t->grow_at = nbuckets * width * detail::max_load_num / detail::max_load_den;
+            // The estimate's error is at most stripes * batch = grow_at / 16.
+            const std::size_t batch = t->grow_at / (nstripes * 16);
+            t->flush_batch = batch > 0 ? static_cast<std::int64_t>(batch) : 1;
+            stripe_alloc sa(alloc_);
+            t->stripes = &*std::allocator_traits<stripe_alloc>::allocate(sa, nstripes);
+            for (std::size_t i = 0; i < nstripes; ++i) ::new (&t->stripes[i]) stripe_type();
+            try {
+                t->buckets = memory::allocate(alloc_, nbuckets);
+            } catch (...) {
+                std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, nstripes);
+                throw;
+            }
+        } catch (...) {
+            t->~table_type();
+            std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
+            throw;
+        }
+        return t;
+    }
+
+    // Frees a table no thread can reach, destroying the elements it still owns.
+    void destroy_table(table_type* t) noexcept {
+        const std::size_t nb = t->bucket_count();
+        for (std::size_t i = 0; i < nb; ++i) {
+            bucket_type* head = &t->buckets[i];
+            destroy_chain_elements(head);
+            for (bucket_type* b = head->next(); b != nullptr;) {
+                bucket_type* n = b->next();
+                memory::deallocate(alloc_, b, 1);
+                b = n;
+            }
+        }
+        for (std::size_t i = 0; i < t->stripe_count(); ++i) {
+            for (bucket_type* b = t->stripes[i].free_overflow; b != nullptr;) {
+                bucket_type* n = b->overflow;
+                memory::deallocate(alloc_, b, 1);
+                b = n;
+            }
+            t->stripes[i].~stripe_type();
+        }
+        stripe_alloc sa(alloc_);
+        std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, t->stripe_count());
+        memory::deallocate(alloc_, t->buckets, nb);
+        table_alloc ta(alloc_);
+        t->~table_type();
+        std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
+    }
+    static void destroy_retired(void* object, void* context) noexcept {
+        static_cast<concurrent_map*>(context)->destroy_table(static_cast<table_type*>(object));
+    }
+
+    static void destroy_chain_elements(bucket_type* head) noexcept {
+        if constexpr (!std::is_trivially_destructible_v<slot_type>) {
+            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                for (unsigned i = 0; i < width; ++i) {
+                    if (simd::is_full(b->tags[i])) b->slot_at(i)->~slot_type();
+                }
+            }
+        } else {
+            (void)head;
+        }
+    }
+
+    void release_all() noexcept {
+        retired_.drain();
+        if (table_type* t = root_.load(std::memory_order_relaxed)) {
+            if (table_type* o = t->old.load(std::memory_order_relaxed)) destroy_table(o);
+            destroy_table(t);
+        }
+        root_.store(nullptr, std::memory_order_relaxed);
+        approx_size_.store(0, std::memory_order_relaxed);
+    }
+
+    void steal(concurrent_map& other) noexcept {
+        other.retired_.drain();  // its deleters refer to `other`
+        root_.store(other.root_.exchange(nullptr, std::memory_order_relaxed),
+                    std::memory_order_relaxed);
+        approx_size_.store(other.approx_size_.exchange(0, std::memory_order_relaxed),
+                           std::memory_order_relaxed);
+    }
+
+    static std::int64_t count_of(const table_type& t) noexcept {
+        std::int64_t n = 0;
+        for (std::size_t i = 0; i < t.stripe_count(); ++i) {
+            n += t.stripes[i].count.load(std::memory_order_relaxed);
+        }
+        return n;
+    }
+
+    void create_first_table(std::size_t nbuckets) {
+        std::lock_guard<std::mutex> lock(grow_mutex_);
+        if (root_.load(std::memory_order_acquire) == nullptr) {
+            root_.store(make_table(nbuckets), std::memory_order_release);
+        }
+    }
+
+    // ---------------------------------------------------------------- overflow buckets
+    bucket_type* acquire_overflow(table_type& t, stripe_type& s) {
+        if (bucket_type* b = s.free_overflow) {
+            s.free_overflow = b->overflow;
+            b->set_next(nullptr);
+            return b;
+        }
+        bucket_type* b = memory::allocate(alloc_, 1);
+        t.overflow_count.fetch_add(1, std::memory_order_relaxed);
+        return b;
+    }
+    // Emptied overflow buckets stay with their stripe: an optimistic reader
+    // that still follows a stale link lands in memory of the same stripe and
+    // table, whose version it validates.
+    static void release_overflow(stripe_type& s, bucket_type* b) noexcept {
+        b->reset();
+        b->set_next(s.free_overflow);
+        s.free_overflow = b;
+    }
+
+    // ---------------------------------------------------------------- chain operations (stripe locked)
+    template <class K>
+    std::pair<bucket_type*, unsigned> find_in_chain(table_type& t, std::size_t bi, std::uint64_t h,
+                                                    const K& key) const {
+        const simd::tag_t tag = simd::tag_from_hash(h);
+        for (bucket_type* b = &t.buckets[bi]; b != nullptr; b = b->next()) {
+            const auto g = b->match_group();
+            for (unsigned i : g.match(tag)) {
+                if (eq_(b->slot_at(i)->first, key)) return {b, i};
+            }
+            if (g.match_empty_rest()) break;
+        }
+        return {nullptr, 0};
+    }
+
+    // Inserts a new element (the key is known to be absent) into the first
+    // free slot of the chain, or a new overflow bucket when the chain is full.
+    template <class K, class... Args>
+    void emplace_new(table_type& t, stripe_type& s, std::size_t bi, std::uint64_t h, bool& grow,
+                     K&& key, Args&&... args) {
+        bucket_type* last = nullptr;
+        bucket_type* target = nullptr;
+        unsigned idx = 0;
+        for (bucket_type* b = &t.buckets[bi]; b != nullptr; b = b->next()) {
+            last = b;
+            const auto free = b->match_group().match_free();
+            if (free) {
+                target = b;
+                idx = free.lowest();
+                break;
+            }
+        }
+        bucket_type* fresh = nullptr;
+        if (target == nullptr) {
+            fresh = acquire_overflow(t, s);
+            target = fresh;
+            idx = 0;
+        }
+        try {
+            construct_slot(target->slot_at(idx), std::forward<K>(key), std::forward<Args>(args)...);
+        } catch (...) {
+            if (fresh != nullptr) release_overflow(s, fresh);
+            throw;
+        }
+        if (fresh != nullptr) {
+            last->set_next(fresh);
+            grow = overflow_pressure(t) || grow;
+        }
+        target->set_tag(idx, simd::tag_from_hash(h));
+        grow = note_count(t, s, 1) || grow;
+    }
+
+    template <class... Args>
+    static void construct_slot(slot_type* dst, Args&&... args) {
+        if constexpr (optimistic_reads) {
+            // Build it aside, then publish with atomic stores: a reader may be
+            // copying this slot's previous occupant right now.
+            const slot_type tmp(std::forward<Args>(args)...);
+            concurrency::atomic_copy_store(dst, tmp);
+        } else {
+            ::new (static_cast<void*>(dst)) slot_type(std::forward<Args>(args)...);
+        }
+    }
+
+    template <class M>
+    static void assign_value(T& dst, M&& value) {
+        if constexpr (optimistic_reads) {
+            const T tmp(std::forward<M>(value));
+            concurrency::atomic_copy_store(&dst, tmp);
+        } else {
+            dst = std::forward<M>(value);
+        }
+    }
+
+    template <class F>
+    void call_visitor(T& value, F& f) {
+        concurrency::reentrancy_guard g(this);
+        if constexpr (optimistic_reads) {
+            T tmp = value;
+            f(tmp);
+            concurrency::atomic_copy_store(&value, tmp);
+        } else {
+            f(value);
+        }
+    }
+
+    // Removes slot i of bucket b (in the chain starting at head) following
+    // Go's rules: the slot becomes emptyOne, unless nothing follows it in the
+    // chain, in which case it and every emptyOne before it become emptyRest;
+    // a trailing overflow bucket that empties goes back to the stripe's free
+    // list. Returns true if b itself was unlinked.
+    bool erase_at(table_type& t, stripe_type& s, bucket_type* head, bucket_type* b, unsigned i) {
+        if constexpr (!std::is_trivially_destructible_v<slot_type>) b->slot_at(i)->~slot_type();
+        note_count(t, s, -1);
+        bool rest_empty;
+        if (i + 1 < width) {
+            rest_empty = b->tag(i + 1) == simd::empty_rest;
+        } else {
+            const bucket_type* n = b->next();
+            rest_empty = n == nullptr || n->tag(0) == simd::empty_rest;
+        }
+        if (!rest_empty) {
+            b->set_tag(i, simd::empty_one);
+            return false;
+        }
+        b->set_tag(i, simd::empty_rest);
+        const bucket_type* erased_from = b;
+        bool unlinked = false;
+        for (;;) {
+            if (i == 0) {
+                if (b == head) break;
+                // b is now entirely empty and (by the invariant that a chain
+                // never ends in an empty overflow bucket) last: unlink it.
+                bucket_type* prev = head;
+                while (prev->next() != b) prev = prev->next();
+                prev->set_next(nullptr);
+                for (bucket_type* x = b; x != nullptr;) {
+                    bucket_type* n = x->next();
+                    release_overflow(s, x);
+                    x = n;
+                }
+                if (b == erased_from) unlinked = true;
+                b = prev;
+                i = width;
+            }
+            --i;
+            if (b->tag(i) != simd::empty_one) break;
+            b->set_tag(i, simd::empty_rest);
+        }
+        return unlinked;
+    }
+
+    // Destroys every element of a chain and returns its overflow buckets to
+    // the stripe. Returns the number of elements destroyed.
+    std::int64_t clear_chain(table_type&, stripe_type& s, bucket_type* head, bool destroy) {
+        std::int64_t n = 0;
+        for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            for (unsigned i = 0; i < width; ++i) {
+                if (simd::is_full(b->tag(i))) {
+                    ++n;
+                    if constexpr (!std::is_trivially_destructible_v<slot_type>) {
+                        if (destroy) b->slot_at(i)->~slot_type();
+                    }
+                }
+            }
+        }
+        bucket_type* extra = head->next();
+        head->reset();
+        while (extra != nullptr) {
+            bucket_type* nx = extra->next();
+            release_overflow(s, extra);
+            extra = nx;
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- size estimate and growth triggers
+    // Exact per-stripe counts serve size(); growth needs the total on every
+    // insert, which one shared counter would turn into a hot cache line. Each
+    // stripe instead adds its change to approx_size_ once it reaches
+    // flush_batch, so the estimate lags by at most grow_at / 16 and the shared
+    // line is written once per batch.
+    bool note_count(table_type& t, stripe_type& s, std::int64_t delta) noexcept {
+        s.count.store(s.count.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+        s.pending += delta;
+        if (s.pending >= t.flush_batch || s.pending <= -t.flush_batch) {
+            const std::int64_t now =
+                approx_size_.fetch_add(s.pending, std::memory_order_relaxed) + s.pending;
+            s.pending = 0;
+            return delta > 0 && now >= static_cast<std::int64_t>(t.grow_at);
+        }
+        return false;
+    }
+    void flush_pending(stripe_type& s) noexcept {
+        if (s.pending != 0) {
+            approx_size_.fetch_add(s.pending, std::memory_order_relaxed);
+            s.pending = 0;
+        }
+    }
+
+    // Same-size evacuation compacts chains that churn left long but sparse:
+    // at least as many overflow buckets as head buckets, yet under half of all
+    // their slots in use. A hash that sends many keys to one bucket gives
+    // long but dense chains, which compaction cannot shorten: they never
+    // trigger it, so such input degrades to chain scans, not to endless resizing.
+    bool overflow_pressure(const table_type& t) const noexcept {
+        const std::size_t ov = t.overflow_count.load(std::memory_order_relaxed);
+        if (ov < t.bucket_count() || ov < 16) return false;
+        const std::int64_t n = approx_size_.load(std::memory_order_relaxed);
+        return n < static_cast<std::int64_t>((t.bucket_count() + ov) * width / 2);
+    }
+
+    // Publishes a new array (twice the size, or the same size to compact)
+    // that writers will fill incrementally. After a write, allocation failure
+    // only postpones growth (the write has completed; chains absorb the
+    // elements until a later write retries); reserve() propagates it.
+    void grow_after_write(table_type* t) noexcept {
+        std::unique_lock<std::mutex> lock(grow_mutex_, std::try_to_lock);
+        if (!lock.owns_lock()) return;  // another thread is growing, or a traversal runs
+        if (root_.load(std::memory_order_acquire) != t) return;
+        if (t->old.load(std::memory_order_acquire) != nullptr) return;  // still evacuating
+        const bool by_count =
+            approx_size_.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(t->grow_at);
+        if (!by_count && !overflow_pressure(*t)) return;
+        try {
+            publish_new_table(t, !by_count);
+        } catch (const std::bad_alloc&) {
+        }
+    }
+    void grow_for_reserve(table_type* t) {
+        std::lock_guard<std::mutex> lock(grow_mutex_);
+        if (root_.load(std::memory_order_acquire) != t) return;
+        if (t->old.load(std::memory_order_acquire) != nullptr) return;
+        publish_new_table(t, false);
+    }
+    void publish_new_table(table_type* t, bool same_size) {
+        retired_.reserve(1);  // so that finishing the evacuation cannot fail
+        table_type* nt = make_table(same_size ? t->bucket_count() : t->bucket_count() * 2);
+        nt->same_size = same_size;
+        nt->old.store(t, std::memory_order_relaxed);
+        root_.store(nt, std::memory_order_release);
+    }
+
+    // ---------------------------------------------------------------- evacuation
+    // Moves the chain of old bucket i into the new array: X keeps index i, Y
+    // is i + old size (the next hash bit decides); a same-size evacuation uses
+    // X only. Runs under the old stripe's lock and the destination stripes'
+    // locks. Either completes, or (a throwing hasher, copy constructor or
+    // allocator) leaves the old chain as it was and the destinations empty.
+    void evacuate_bucket(table_type& t, table_type& o, std::size_t i) {
+        bucket_type* head = &o.buckets[i];
+        if (head->evacuated()) return;
+        bool finished;
+        {
+            stripe_type& os = o.stripe_of(i);
+            concurrency::exclusive_guard og(os.lock);
+            if (head->evacuated()) return;
+            const std::size_t n = o.bucket_count();
+            const std::size_t xi = i;
+            const std::size_t yi = t.same_size ? i : i + n;
+            stripe_type* xs = &t.stripe_of(xi);
+            stripe_type* ys = &t.stripe_of(yi);
+            // Lock destination stripes in address order: two evacuators may
+            // need the same pair in opposite roles.
+            stripe_type* first = xs < ys ? xs : ys;
+            stripe_type* second = xs < ys ? ys : xs;
+            concurrency::exclusive_guard g1(first->lock);
+            std::optional<concurrency::exclusive_guard> g2;
+            if (second != first) g2.emplace(second->lock);
+
+            move_chain(t, o, head, xi, yi, *xs, *ys, os);
+            flush_pending(os);
+            finished = t.evac_done.fetch_add(1, std::memory_order_acq_rel) + 1 == n;
+        }
+        if (finished) {
+            t.old.store(nullptr, std::memory_order_release);
+            retired_.retire(&o, &destroy_retired, this);  // capacity reserved when published
+        }
+    }
+
+    void move_chain(table_type& t, table_type& o, bucket_type* head, std::size_t xi,
+                    std::size_t yi, stripe_type& xs, stripe_type& ys, stripe_type& os) {
+        const std::size_t ybit = o.bucket_count();
+        // 1. Hash every element before changing anything: a throwing hasher
+        //    leaves the map untouched. 64 cover a typical chain without
+        //    allocating (4 buckets).
+        std::uint64_t local[64];
+        std::vector<std::uint64_t> spill;
+        std::uint64_t* hashes = local;
+        std::size_t count = 0, to_y = 0;
+        for (bucket_type* b = head; b != nullptr; b = b->next()) count += b->match_group().match_full().count();
+        if (count > 64) {
+            spill.resize(count);
+            hashes = spill.data();
+        }
+        {
+            std::size_t k = 0;
+            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                for (unsigned i : b->match_group().match_full()) {
+                    hashes[k] = hash_of(b->slot_at(i)->first);
+                    if (!t.same_size && (hashes[k] & ybit) != 0) ++to_y;
+                    ++k;
+                }
+            }
+        }
+        const std::size_t to_x = count - to_y;
+        // 2. Take every overflow bucket needed up front, so that the moves
+        //    below can only fail in a copy constructor.
+        auto need = [](std::size_t k) { return k > width ? (k - 1) / width : 0; };
+        std::vector<bucket_type*> xo, yo;
+        std::size_t taken_x = 0, taken_y = 0;
+        try {
+            xo.reserve(need(to_x));
+            yo.reserve(need(to_y));
+            for (; taken_x < need(to_x); ++taken_x) xo.push_back(acquire_overflow(t, xs));
+            for (; taken_y < need(to_y); ++taken_y) yo.push_back(acquire_overflow(t, ys));
+        } catch (...) {
+            for (bucket_type* b : xo) release_overflow(xs, b);
+            for (bucket_type* b : yo) release_overflow(ys, b);
+            throw;
+        }
+        // 3. Place the elements. Destination chains are empty: nothing else
+        //    writes to them until the old bucket is marked evacuated.
+        bucket_type* xhead = &t.buckets[xi];
+        bucket_type* yhead = &t.buckets[yi];
+        struct cursor {
+            bucket_type* b;
+            unsigned i;
+            std::size_t next_overflow;
+        };
+        cursor cx{xhead, 0, 0}, cy{yhead, 0, 0};
+        try {
+            std::size_t k = 0;
+            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                for (unsigned i : b->match_group().match_full()) {
+                    const bool y = !t.same_size && (hashes[k] & ybit) != 0;
+                    cursor& c = y ? cy : cx;
+                    if (c.i == width) {
+                        bucket_type* nb = (y ? yo : xo)[c.next_overflow++];
+                        c.b->set_next(nb);
+                        c.b = nb;
+                        c.i = 0;
+                    }
+                    construct_slot(c.b->slot_at(c.i), std::move_if_noexcept(b->slot_at(i)->first),
+                                   std::move_if_noexcept(b->slot_at(i)->second));
+                    c.b->set_tag(c.i, simd::tag_from_hash(hashes[k]));
+                    ++c.i;
+                    ++k;
+                }
+            }
+        } catch (...) {
+            // Undo: the destinations held nothing before this evacuation.
+            clear_chain(t, xs, xhead, true);
+            if (yhead != xhead) clear_chain(t, ys, yhead, true);
+            for (std::size_t k = cx.next_overflow; k < xo.size(); ++k) release_overflow(xs, xo[k]);
+            for (std::size_t k = cy.next_overflow; k < yo.size(); ++k) release_overflow(ys, yo[k]);
+            throw;
+        }
+        // 4. Commit: destroy the old elements and mark every old slot. The
+        //    head's slot 0 goes last (release): readers test it.
+        {
+            simd::tag_t head_mark = simd::evacuated_empty;
+            std::size_t k = 0;
+            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                for (unsigned i = 0; i < width; ++i) {
+                    simd::tag_t mark = simd::evacuated_empty;
+                    if (simd::is_full(b->tag(i))) {
+                        mark = (!t.same_size && (hashes[k] & ybit) != 0) ? simd::evacuated_y
+                                                                         : simd::evacuated_x;
+                        ++k;
+                        if constexpr (!std::is_trivially_destructible_v<slot_type>) {
+                            b->slot_at(i)->~slot_type();
+                        }
+                    }
+                    if (b != head || i != 0) {
+                        b->set_tag(i, mark);
+                    } else {
+                        head_mark = mark;
+                    }
+                }
+            }
+            __atomic_store_n(&head->tags[0], head_mark, __ATOMIC_RELEASE);
+        }
+        const auto nx = static_cast<std::int64_t>(to_x), ny = static_cast<std::int64_t>(to_y);
+        os.count.store(os.count.load(std::memory_order_relaxed) - nx - ny,
+                       std::memory_order_relaxed);
+        xs.count.store(xs.count.load(std::memory_order_relaxed) + nx, std::memory_order_relaxed);
+        ys.count.store(ys.count.load(std::memory_order_relaxed) + ny, std::memory_order_relaxed);
+    }
+
+    // Before a write touches the new array: evacuate the old bucket the key
+    // maps to, then one more at the shared cursor, so that every write during
+    // a resize advances it and the resize always finishes.
+    void help_evacuate(table_type& t, table_type& o, std::uint64_t h) {
+        evacuate_bucket(t, o, h & o.bucket_mask);
+        const std::size_t n = o.bucket_count();
+        if (t.evac_cursor.load(std::memory_order_relaxed) < n) {
+            const std::size_t i = t.evac_cursor.fetch_add(1, std::memory_order_relaxed);
+            if (i < n) evacuate_bucket(t, o, i);
+        }
+    }
+
+    // ---------------------------------------------------------------- write path
+    // Runs op(table, stripe, bucket index, grow flag) under the exclusive lock
+    // of the stripe that owns the key's bucket in the newest array.
+    // Operations that cannot insert (Inserts false) do nothing on a map that
+    // has no array yet.
+    template <bool Inserts = true, class Op>
+    auto write_op(std::uint64_t h, const char* what, Op&& op) {
+        check_reentry(what);
+        bool grow = false;
+        table_type* grown = nullptr;
+        using result_t = decltype(op(std::declval<table_type&>(), std::declval<stripe_type&>(),
+                                     std::size_t{}, grow));
+        std::optional<result_t> result;
+        {
+            concurrency::epoch_guard eg;
+            for (;;) {
+                table_type* t = root_.load(std::memory_order_acquire);
+                if (t == nullptr) {
+                    if constexpr (!Inserts) return result_t{};
+                    create_first_table(1);
+                    continue;
+                }
+                if (table_type* o = t->old.load(std::memory_order_acquire)) help_evacuate(*t, *o, h);
+                const std::size_t bi = h & t->bucket_mask;
+                stripe_type& s = t->stripe_of(bi);
+                concurrency::exclusive_guard lock(s.lock);
+                // A newer array took this bucket over after we read root_.
+                if (t->buckets[bi].evacuated()) continue;
+                result.emplace(op(*t, s, bi, grow));
+                grown = t;
+                break;
+            }
+            if (grow) grow_after_write(grown);
+        }
+        if (retired_.pending() && (++reclaim_tick() & 63) == 0) retired_.reclaim();
+        return *result;
+    }
+    static unsigned& reclaim_tick() noexcept {
+        static thread_local unsigned tick = 0;
+        return tick;
+    }
+
+    template <class K, class F>
+    bool visit_impl(const K& key, F& f) {
+        const std::uint64_t h = hash_of(key);
+        return write_op<false>(h, "visit", [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
+            auto [b, i] = find_in_chain(t, bi, h, key);
+            if (b == nullptr) return false;
+            call_visitor(b->slot_at(i)->second, f);
+            return true;
+        });
+    }
+
+    template <class K, class P>
+    bool erase_if_impl(const K& key, P& pred) {
+        const std::uint64_t h = hash_of(key);
+        return write_op<false>(h, "erase", [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
+            auto [b, i] = find_in_chain(t, bi, h, key);
+            if (b == nullptr) return false;
+            bool yes;
+            {
+                concurrency::reentrancy_guard g(this);
+                yes = pred(b->slot_at(i)->second);
+            }
+            if (!yes) return false;
+            erase_at(t, s, &t.buckets[bi], b, i);
+            return true;
+        });
+    }
+
+    // ---------------------------------------------------------------- read path
+    // Calls found(const T&) for the key's value, if present, and returns
+    // whether it was. Optimistic: scans with atomic loads and validates the
+    // stripe's version, retrying if a writer intervened. Otherwise: shared lock.
+    template <class K, class Found>
+    bool read(const K& key, Found&& found) const {
+        check_reentry("find");
+        const std::uint64_t h = hash_of(key);
+        const simd::tag_t tag = simd::tag_from_hash(h);
+        concurrency::epoch_guard eg;
+        for (;;) {
+            table_type* t = root_.load(std::memory_order_acquire);
+            if (t == nullptr) return false;
+            table_type* src = t;
+            if (table_type* o = t->old.load(std::memory_order_acquire)) {
+                if (!o->buckets[h & o->bucket_mask].evacuated()) src = o;
+            }
+            const std::size_t bi = h & src->bucket_mask;
+            bucket_type* head = &src->buckets[bi];
+            stripe_type& s = src->stripe_of(bi);
+            if constexpr (optimistic_reads) {
+                const std::uint64_t v = s.lock.read_begin();
+                if (head->evacuated()) continue;  // moved on; root_ tells where
+                std::optional<T> value;
+                const int r = scan_optimistic(head, tag, key, s.lock, v, value);
+                if (r < 0) continue;
+                if (r == 0) return false;
+                found(static_cast<const T&>(*value));
+                return true;
+            } else {
+                concurrency::shared_guard lock(s.lock);
+                if (head->evacuated()) continue;
+                for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                    const auto g = b->match_group();
+                    for (unsigned i : g.match(tag)) {
+                        const slot_type* sl = b->slot_at(i);
+                        if (eq_(sl->first, key)) {
+                            concurrency::reentrancy_guard rg(this);
+                            found(static_cast<const T&>(sl->second));
+                            return true;
+                        }
+                    }
+                    if (g.match_empty_rest()) break;
+                }
+                return false;
+            }
+        }
+    }
+
+    // 1: found (value set), 0: absent, -1: a writer intervened, retry.
+    template <class K>
+    int scan_optimistic(bucket_type* head, simd::tag_t tag, const K& key,
+                        const concurrency::stripe_lock& lock, std::uint64_t v,
+                        std::optional<T>& value) const {
+        unsigned hops = 0;
+        for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            const auto g = b->match_group();
+            for (unsigned i : g.match(tag)) {
+                const Key k = concurrency::atomic_copy_load(&b->slot_at(i)->first);
+                if (eq_(k, key)) {
+                    value.emplace(concurrency::atomic_copy_load(&b->slot_at(i)->second));
+                    return lock.read_validate(v) ? 1 : -1;
+                }
+            }
+            if (g.match_empty_rest()) break;
+            // A chain rewritten under us could send us round in circles; a
+            // periodic check bounds the walk.
+            if ((++hops & 7) == 0 && !lock.read_validate(v)) return -1;
+        }
+        return lock.read_validate(v) ? 0 : -1;
+    }
+
+    template <class K>
+    std::optional<T> find_impl(const K& key) const {
+        std::optional<T> out;
+        read(key, [&](const T& v) { out.emplace(v); });
+        return out;
+    }
+    template <class K>
+    bool contains_impl(const K& key) const {
+        return read(key, [](const T&) {});
+    }
+    template <class K, class F>
+    bool cvisit_impl(const K& key, F& f) const {
+        if constexpr (optimistic_reads) {
+            return read(key, [&](const T& v) {
+                concurrency::reentrancy_guard rg(this);
+                f(v);
+            });
+        } else {
+            return read(key, f);
+        }
+    }
+
+    // ---------------------------------------------------------------- whole-map traversal
+    // Calls fn(table, stripe, head) for every live chain exactly once, with
+    // the stripe locked (exclusive if Exclusive, else shared). Holds the grow
+    // mutex so that no new resize starts; a resize already under way goes on,
+    // so each old bucket is visited where it is: in the old array if not yet
+    // evacuated, else as its X and Y buckets in the new one.
+    template <bool Exclusive, class Fn>
+    void traverse(Fn&& fn) {
+        std::lock_guard<std::mutex> grow_lock(grow_mutex_);
+        concurrency::epoch_guard eg;
+        table_type* t = root_.load(std::memory_order_acquire);
+        if (t == nullptr) return;
+        auto visit_chain = [&](table_type& tab, std::size_t bi, bool skip_if_evacuated) {
+            stripe_type& s = tab.stripe_of(bi);
+            if constexpr (Exclusive) {
+                concurrency::exclusive_guard lock(s.lock);
+                if (skip_if_evacuated && tab.buckets[bi].evacuated()) return false;
+                fn(tab, s, &tab.buckets[bi]);
+            } else {
+                concurrency::shared_guard lock(s.lock);
+                if (skip_if_evacuated && tab.buckets[bi].evacuated()) return false;
+                fn(tab, s, &tab.buckets[bi]);
+            }
+            return true;
+        };
+        table_type* o = t->old.load(std::memory_order_acquire);
+        if (o == nullptr) {
+            for (std::size_t bi = 0; bi < t->bucket_count(); ++bi) visit_chain(*t, bi, false);
+            return;
+        }
+        const std::size_t n = o->bucket_count();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (visit_chain(*o, i, true)) continue;
+            visit_chain(*t, i, false);
+            if (!t->same_size) visit_chain(*t, i + n, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- data
+    std::atomic<table_type*> root_{nullptr};
+    std::atomic<std::int64_t> approx_size_{0};
+    mutable std::mutex grow_mutex_;
+    concurrency::retire_list retired_;
+    Hash hash_{};
+    KeyEqual eq_{};
+    Allocator alloc_{};
+};
+
+}  // namespace tophash

@@ -1,0 +1,121 @@
+// One bucket array with its stripe locks and resize state.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <type_traits>
+
+#include "tophash/concurrency/platform.hpp"
+#include "tophash/concurrency/stripe_lock.hpp"
+#include "tophash/simd/tag.hpp"
+
+namespace tophash::detail {
+
+// Growth starts when the element count passes 13/16 of the head slots: Go's
+// 6.5 per 8-slot bucket, where chains stay short (about 1.1 buckets probed
+// per lookup with a good hash) without the memory of a lower limit.
+inline constexpr std::size_t max_load_num = 13;
+inline constexpr std::size_t max_load_den = 16;
+
+// One stripe per 4 buckets, at most 4096: the lock array stays under 7% of
+// the bucket memory for small tables (64 B per 4 x 280 B buckets) and 4096
+// stripes make two writers collide with probability 1/4096 on large ones.
+inline constexpr std::size_t buckets_per_stripe = 4;
+inline constexpr std::size_t max_stripes = 4096;
+
+template <class Bucket>
+struct alignas(concurrency::cache_line) stripe {
+    concurrency::stripe_lock lock;
+    std::atomic<std::int64_t> count{0};  // elements in this stripe's buckets; written under lock
+    std::int64_t pending = 0;            // count change not yet added to the map's estimate
+    Bucket* free_overflow = nullptr;     // emptied overflow buckets, linked by `overflow`
+};
+
+template <class Bucket>
+struct table {
+    using stripe_type = stripe<Bucket>;
+
+    std::size_t bucket_mask = 0;
+    std::size_t stripe_mask = 0;
+    Bucket* buckets = nullptr;
+    stripe_type* stripes = nullptr;
+    std::size_t grow_at = 0;      // element count that starts the next growth
+    std::int64_t flush_batch = 1;  // see concurrent_map::note_count
+
+    // Resize state while this array is the target of an evacuation.
+    std::atomic<table*> old{nullptr};
+    bool same_size = false;
+    std::atomic<std::size_t> evac_cursor{0};
+    std::atomic<std::size_t> evac_done{0};
+
+    std::atomic<std::size_t> overflow_count{0};  // overflow buckets allocated for this array
+
+    std::size_t bucket_count() const noexcept { return bucket_mask + 1; }
+    std::size_t stripe_count() const noexcept { return stripe_mask + 1; }
+    stripe_type& stripe_of(std::size_t bucket_index) const noexcept {
+        return stripes[bucket_index & stripe_mask];
+    }
+    std::size_t bytes() const noexcept {
+        return sizeof(table) + bucket_count() * sizeof(Bucket) +
+               stripe_count() * sizeof(stripe_type) +
+               overflow_count.load(std::memory_order_relaxed) * sizeof(Bucket);
+    }
+
+    static std::size_t stripes_for(std::size_t nbuckets) noexcept {
+        std::size_t s = nbuckets / buckets_per_stripe;
+        if (s == 0) s = 1;
+        return s < max_stripes ? s : max_stripes;
+    }
+};
+
+// Smallest power-of-two bucket count whose growth threshold is >= n.
+inline std::size_t buckets_for_capacity(std::size_t n) noexcept {
+    std::size_t b = 1;
+    while (b * simd::group::width * max_load_num / max_load_den < n) b *= 2;
+    return b;
+}
+
+// Allocation of zeroed bucket memory. With std::allocator the memory comes
+// from calloc, which hands out fresh pages from mmap for large arrays without
+// touching them: allocating the new array of a resize costs no pass over it,
+// and pages are faulted in by the evacuations that fill them. Other allocators
+// get allocate() + memset (documented in docs/design.md).
+template <class Bucket, class Alloc>
+struct bucket_memory {
+    using traits = typename std::allocator_traits<Alloc>::template rebind_traits<Bucket>;
+    using alloc_type = typename std::allocator_traits<Alloc>::template rebind_alloc<Bucket>;
+    static constexpr bool uses_calloc =
+        std::is_same_v<Alloc, std::allocator<typename Alloc::value_type>>;
+
+    static Bucket* allocate(const Alloc& a, std::size_t n) {
+        if constexpr (uses_calloc) {
+            static_assert(alignof(Bucket) <= alignof(std::max_align_t),
+                          "calloc alignment suffices for buckets");
+            void* p = std::calloc(n, sizeof(Bucket));
+            if (p == nullptr) throw std::bad_alloc();
+            return static_cast<Bucket*>(p);
+        } else {
+            alloc_type ba(a);
+            Bucket* p = &*traits::allocate(ba, n);  // raw pointers: see docs/design.md
+            std::memset(static_cast<void*>(p), 0, n * sizeof(Bucket));
+            return p;
+        }
+    }
+    static void deallocate(const Alloc& a, Bucket* p, std::size_t n) noexcept {
+        if constexpr (uses_calloc) {
+            (void)a;
+            (void)n;
+            std::free(p);
+        } else {
+            alloc_type ba(a);
+            traits::deallocate(ba, p, n);
+        }
+    }
+};
+
+}  // namespace tophash::detail

@@ -1,0 +1,221 @@
+// Exception safety: throwing hashers, comparators, constructors and
+// allocators leave the map consistent (see docs/design.md for the guarantee
+// of each operation).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "tophash/concurrent_map.hpp"
+
+namespace {
+
+// ---- hasher and comparator that throw for one chosen key when armed
+struct trap {
+    static inline std::uint64_t key = ~0ull;
+    static inline bool hash_armed = false;
+    static inline bool eq_armed = false;
+};
+struct trap_hash {
+    std::size_t operator()(std::uint64_t k) const {
+        if (trap::hash_armed && k == trap::key) throw std::runtime_error("hash");
+        return std::hash<std::uint64_t>()(k);
+    }
+};
+struct trap_eq {
+    bool operator()(std::uint64_t a, std::uint64_t b) const {
+        if (trap::eq_armed && (a == trap::key || b == trap::key)) throw std::runtime_error("eq");
+        return a == b;
+    }
+};
+
+TEST(Exceptions, ThrowingHasherLeavesMapUnchanged) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
+    for (std::uint64_t i = 0; i < 100; ++i) m.insert(i, i);
+    trap::key = 1000;
+    trap::hash_armed = true;
+    EXPECT_THROW(m.insert(1000, 1), std::runtime_error);
+    EXPECT_THROW(m.find(1000), std::runtime_error);
+    trap::hash_armed = false;
+    EXPECT_EQ(m.size(), 100u);
+    EXPECT_FALSE(m.contains(1000));
+}
+
+TEST(Exceptions, ThrowingHasherDuringEvacuation) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m(52);
+    trap::key = 7;
+    std::uint64_t k = 0;
+    while (!m.stats().resizing) {
+        m.insert(k, k);
+        ++k;
+    }
+    // Evacuating the old bucket that holds 7 rehashes it, and throws.
+    trap::hash_armed = true;
+    int failures = 0;
+    for (std::uint64_t w = 10000; w < 10200; ++w) {
+        try {
+            m.insert(w, w);
+        } catch (const std::runtime_error&) {
+            ++failures;
+        }
+    }
+    trap::hash_armed = false;
+    EXPECT_GT(failures, 0) << "the trap was never sprung";
+    for (std::uint64_t w = 10000; w < 10200; ++w) m.insert(w, w);  // resize completes
+    EXPECT_FALSE(m.stats().resizing);
+    for (std::uint64_t i = 0; i < k; ++i) ASSERT_EQ(m.find(i), i);
+    EXPECT_EQ(m.size(), k + 200);
+}
+
+TEST(Exceptions, ThrowingComparator) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
+    for (std::uint64_t i = 0; i < 100; ++i) m.insert(i, i);
+    trap::key = 50;
+    trap::eq_armed = true;
+    EXPECT_THROW(m.find(50), std::runtime_error);
+    EXPECT_THROW(m.insert(50, 0), std::runtime_error);
+    EXPECT_THROW(m.erase(50), std::runtime_error);
+    trap::eq_armed = false;
+    EXPECT_EQ(m.find(50), 50u);
+    EXPECT_EQ(m.size(), 100u);
+}
+
+// ---- a value whose constructors throw when armed; its move is not noexcept,
+// so evacuation copies (and can roll back)
+struct fragile {
+    static inline int countdown = -1;  // throws when it reaches 0
+    static inline int live = 0;
+    int v = 0;
+    static void tick() {
+        if (countdown > 0 && --countdown == 0) throw std::runtime_error("ctor");
+    }
+    explicit fragile(int x) : v(x) {
+        tick();
+        ++live;
+    }
+    fragile(const fragile& o) : v(o.v) {
+        tick();
+        ++live;
+    }
+    fragile(fragile&& o) : v(o.v) {  // NOLINT: deliberately not noexcept
+        tick();
+        ++live;
+    }
+    fragile& operator=(const fragile&) = default;
+    ~fragile() { --live; }
+};
+
+TEST(Exceptions, ThrowingConstructorOnInsert) {
+    {
+        tophash::concurrent_map<int, fragile> m;
+        for (int i = 0; i < 10; ++i) m.try_emplace(i, i);
+        fragile::countdown = 1;
+        EXPECT_THROW(m.try_emplace(100, 1), std::runtime_error);
+        fragile::countdown = -1;
+        EXPECT_EQ(m.size(), 10u);
+        EXPECT_FALSE(m.contains(100));
+        EXPECT_EQ(fragile::live, 10);
+    }
+    EXPECT_EQ(fragile::live, 0) << "every constructed value destroyed";
+}
+
+TEST(Exceptions, ThrowingCopyDuringEvacuationRollsBack) {
+    {
+        tophash::concurrent_map<int, fragile> m;
+        int inserted = 0;
+        int failures = 0;
+        for (int round = 0; round < 3000; ++round) {
+            fragile::countdown = round % 7 == 0 ? 1 + round % 13 : -1;
+            try {
+                if (m.try_emplace(inserted, inserted)) ++inserted;
+            } catch (const std::runtime_error&) {
+                ++failures;
+            }
+            fragile::countdown = -1;
+        }
+        EXPECT_GT(failures, 0);
+        for (int i = 0; i < inserted; ++i) ASSERT_TRUE(m.contains(i)) << i;
+        EXPECT_EQ(m.size(), static_cast<std::size_t>(inserted));
+        EXPECT_EQ(fragile::live, inserted) << "no value leaked or destroyed twice";
+    }
+    EXPECT_EQ(fragile::live, 0);
+}
+
+// ---- an allocator that fails on demand
+struct alloc_control {
+    static inline long countdown = -1;  // the allocation that hits 0 fails
+    static inline long live_bytes = 0;
+};
+template <class T>
+struct failing_allocator {
+    using value_type = T;
+    failing_allocator() = default;
+    template <class U>
+    failing_allocator(const failing_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (alloc_control::countdown > 0 && --alloc_control::countdown == 0) throw std::bad_alloc();
+        alloc_control::live_bytes += static_cast<long>(n * sizeof(T));
+        return static_cast<T*>(::operator new(n * sizeof(T)));
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        alloc_control::live_bytes -= static_cast<long>(n * sizeof(T));
+        ::operator delete(p);
+    }
+    template <class U>
+    bool operator==(const failing_allocator<U>&) const noexcept {
+        return true;
+    }
+    template <class U>
+    bool operator!=(const failing_allocator<U>&) const noexcept {
+        return false;
+    }
+};
+
+TEST(Exceptions, AllocationFailuresAnywhere) {
+    using alloc = failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>;
+    {
+        tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                std::equal_to<std::uint64_t>, alloc>
+            m;
+        std::unordered_map<std::uint64_t, std::uint64_t> ref;
+        int failures = 0;
+        for (std::uint64_t i = 0; i < 20000; ++i) {
+            alloc_control::countdown = i % 5 == 0 ? 1 + static_cast<long>(i % 3) : -1;
+            try {
+                if (m.insert(i, i)) ref.emplace(i, i);
+            } catch (const std::bad_alloc&) {
+                ++failures;
+            }
+            alloc_control::countdown = -1;
+            if (i % 7 == 0 && !ref.empty()) {
+                const std::uint64_t victim = i / 2;
+                ASSERT_EQ(m.erase(victim), ref.erase(victim) == 1);
+            }
+        }
+        EXPECT_GT(failures, 0);
+        EXPECT_EQ(m.size(), ref.size());
+        for (auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
+        m.reserve(200000);  // grows even after all those failures
+        for (auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
+    }
+    EXPECT_EQ(alloc_control::live_bytes, 0) << "everything allocated was freed";
+}
+
+#if TOPHASH_ASSERTS
+TEST(Exceptions, ReentrantCallbackIsDetected) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    tophash::concurrent_map<int, int> m;
+    m.insert(1, 1);
+    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert(2, 2); }), "must not call back into their map");
+    EXPECT_DEATH(m.for_each([&](int, int) { (void)m.contains(1); }), "must not call back");
+    // Another map from inside a callback is fine.
+    tophash::concurrent_map<int, int> other;
+    m.visit(1, [&](int& v) { other.insert(v, v); });
+    EXPECT_TRUE(other.contains(1));
+}
+#endif
+
+}  // namespace

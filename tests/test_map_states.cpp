@@ -1,0 +1,178 @@
+// Slot-state transitions, observed through the debug inspector.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "tophash/concurrent_map.hpp"
+
+namespace {
+
+using namespace tophash;
+using simd::tag_t;
+using map_t = concurrent_map<std::uint64_t, std::uint64_t>;
+
+tag_t tag_of(std::uint64_t key) {
+    return simd::tag_from_hash(detail::mix_hash(std::hash<std::uint64_t>()(key)));
+}
+
+// Keys with pairwise distinct tags, so that a slot can be told by its tag.
+std::vector<std::uint64_t> distinct_tag_keys(std::size_t n) {
+    std::vector<std::uint64_t> keys;
+    std::set<tag_t> tags;
+    for (std::uint64_t k = 1; keys.size() < n; ++k) {
+        if (tags.insert(tag_of(k)).second) keys.push_back(k);
+    }
+    return keys;
+}
+
+std::vector<tag_t> head_tags(const map_t& m) {
+    const auto v = debug::inspect(m, 0);
+    return v.current()->buckets.at(0);
+}
+
+// A fresh map has one bucket until 13 elements: every key shares it.
+TEST(States, EraseLeavesEmptyOneThenCollapsesToEmptyRest) {
+    map_t m;
+    const auto keys = distinct_tag_keys(10);
+    for (auto k : keys) m.insert(k, k);
+    auto tags = head_tags(m);
+    for (unsigned i = 0; i < 10; ++i) EXPECT_EQ(tags[i], tag_of(keys[i])) << i;
+    for (unsigned i = 10; i < 16; ++i) EXPECT_EQ(tags[i], simd::empty_rest);
+
+    // A hole in the middle: emptyOne (full slots follow).
+    m.erase(keys[3]);
+    tags = head_tags(m);
+    EXPECT_EQ(tags[3], simd::empty_one);
+    // Erasing 4..8 leaves holes too: slot 9 is still full.
+    for (unsigned i = 4; i < 9; ++i) m.erase(keys[i]);
+    tags = head_tags(m);
+    for (unsigned i = 3; i < 9; ++i) EXPECT_EQ(tags[i], simd::empty_one) << i;
+    // Erasing the last full slot collapses it and the emptyOne run before it.
+    m.erase(keys[9]);
+    tags = head_tags(m);
+    for (unsigned i = 3; i < 16; ++i) EXPECT_EQ(tags[i], simd::empty_rest) << i;
+    EXPECT_EQ(tags[2], tag_of(keys[2]));
+    std::ostringstream os;
+    os << debug::inspect(m, 0);
+    EXPECT_NE(os.str().find("emptyRest"), std::string::npos);
+}
+
+TEST(States, NextInsertReusesTheFreedSlot) {
+    map_t m;
+    const auto keys = distinct_tag_keys(8);
+    for (unsigned i = 0; i < 6; ++i) m.insert(keys[i], i);
+    m.erase(keys[1]);
+    EXPECT_EQ(head_tags(m)[1], simd::empty_one);
+    m.insert(keys[6], 6);
+    auto tags = head_tags(m);
+    EXPECT_EQ(tags[1], tag_of(keys[6])) << "the first free slot of the chain is reused";
+    EXPECT_EQ(tags[6], simd::empty_rest);
+    const auto st = m.stats();
+    EXPECT_EQ(st.slots_full, 6u);
+    EXPECT_EQ(st.slots_empty_one, 0u);
+}
+
+struct constant_hash {
+    std::size_t operator()(std::uint64_t) const { return 7; }
+};
+
+TEST(States, EmptiedOverflowBucketIsRecycled) {
+    concurrent_map<std::uint64_t, std::uint64_t, constant_hash> m;
+    for (std::uint64_t i = 0; i < 40; ++i) m.insert(i, i);  // one chain: 16 + 16 + 8
+    auto st = m.stats();
+    ASSERT_FALSE(st.resizing);
+    EXPECT_EQ(st.overflow_buckets, 2u) << st;
+    // The last 8 live in the third bucket; erase them.
+    const std::size_t b = m.bucket_of(0);
+    auto v = debug::inspect(m, b);
+    ASSERT_EQ(v.current()->buckets.size(), 3u);
+    for (std::uint64_t i = 32; i < 40; ++i) m.erase(i);
+    st = m.stats();
+    EXPECT_EQ(st.overflow_buckets, 1u) << st;
+    EXPECT_EQ(st.free_overflow_buckets, 1u) << "the emptied bucket is kept for reuse";
+    v = debug::inspect(m, b);
+    EXPECT_EQ(v.current()->buckets.size(), 2u);
+    for (std::uint64_t i = 40; i < 48; ++i) m.insert(i, i);
+    st = m.stats();
+    EXPECT_EQ(st.overflow_buckets, 2u);
+    EXPECT_EQ(st.free_overflow_buckets, 0u) << "the next overflow came from the free list";
+    for (std::uint64_t i = 0; i < 32; ++i) EXPECT_TRUE(m.contains(i));
+    for (std::uint64_t i = 40; i < 48; ++i) EXPECT_TRUE(m.contains(i));
+}
+
+TEST(States, EvacuationMarksOldSlots) {
+    map_t m(52);  // 4 buckets
+    ASSERT_EQ(m.bucket_count(), 4u);
+    std::uint64_t k = 0;
+    while (!m.stats().resizing) {
+        m.insert(k, k);
+        ++k;
+        ASSERT_LT(k, 200u) << "growth never started";
+    }
+    auto st = m.stats();
+    EXPECT_EQ(st.old_bucket_count, 4u);
+    EXPECT_EQ(st.bucket_count, 8u);
+    const std::uint64_t inserted = k;
+    // One more write evacuates its own old bucket plus one at the cursor.
+    std::uint64_t writer = 1000;
+    while ((m.bucket_of(writer) & 3) == 0) ++writer;  // not old bucket 0
+    m.insert(writer, writer);
+    st = m.stats();
+    EXPECT_EQ(st.evacuated_buckets, 2u) << st;
+    const std::size_t ob = m.bucket_of(writer) & 3;
+    const auto v = debug::inspect(m, ob);
+    ASSERT_NE(v.old(), nullptr);
+    EXPECT_TRUE(v.old()->evacuated);
+    std::size_t x = 0, y = 0;
+    for (const auto& b : v.old()->buckets) {
+        for (tag_t t : b) {
+            EXPECT_TRUE(simd::is_evacuated(t)) << unsigned(t);
+            x += t == simd::evacuated_x;
+            y += t == simd::evacuated_y;
+        }
+    }
+    // X went to bucket ob, Y to ob + 4 of the new array.
+    const auto vx = debug::inspect(m, ob), vy = debug::inspect(m, ob + 4);
+    EXPECT_EQ(vx.current()->count(simd::min_full), x + (m.bucket_of(writer) == ob));
+    EXPECT_EQ(vy.current()->count(simd::min_full), y + (m.bucket_of(writer) == ob + 4));
+    // Writes finish the resize; every key is still there.
+    for (std::uint64_t i = 0; i < 8; ++i) m.insert(5000 + i, i);
+    EXPECT_FALSE(m.stats().resizing);
+    for (std::uint64_t i = 0; i < inserted; ++i) EXPECT_EQ(m.find(i), i);
+}
+
+// Steady churn reuses slots: the array never grows and no garbage builds up.
+TEST(States, ChurnNeverGrowsOrAccumulates) {
+    map_t m;
+    const std::uint64_t n = 1 << 14;
+    for (std::uint64_t i = 0; i < n; ++i) m.insert(i, i);
+    while (m.stats().resizing) m.insert(0, 0);  // let a pending resize finish
+    const auto before = m.stats();
+    for (std::uint64_t i = 0; i < 20 * n; ++i) {
+        ASSERT_TRUE(m.erase(i));
+        ASSERT_TRUE(m.insert(i + n, i));
+    }
+    const auto after = m.stats();
+    EXPECT_EQ(after.size, n);
+    EXPECT_EQ(after.bucket_count, before.bucket_count) << after;
+    EXPECT_FALSE(after.resizing && !after.same_size_resize);
+    // Overflow buckets are recycled within their stripe: the total is bounded
+    // by what the stripes need at once, not by the number of operations.
+    EXPECT_LE(after.overflow_buckets + after.free_overflow_buckets,
+              before.overflow_buckets + before.free_overflow_buckets + after.stripe_count)
+        << before << after;
+    for (std::uint64_t i = 20 * n; i < 40 * n; ++i) {
+        ASSERT_TRUE(m.erase(i));
+        ASSERT_TRUE(m.insert(i + n, i));
+    }
+    const auto later = m.stats();
+    EXPECT_LE(later.overflow_buckets + later.free_overflow_buckets,
+              after.overflow_buckets + after.free_overflow_buckets + after.stripe_count / 8)
+        << "overflow buckets keep accumulating: " << after << later;
+}
+
+}  // namespace

@@ -1,0 +1,169 @@
+// Multi-threaded stress tests with invariants that catch lost, duplicated or
+// resurrected keys. Bounded so that sanitizer and emulator runs stay short.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+#include "tophash/concurrent_map.hpp"
+
+namespace {
+
+constexpr int threads = 4;  // more than CI's 2 cores: also exercises preemption
+
+template <class F>
+void run_threads(int n, F f) {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < n; ++t) ts.emplace_back(f, t);
+    for (auto& t : ts) t.join();
+}
+
+TEST(Stress, DisjointRangesFromATinyTable) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    const std::uint64_t per = static_cast<std::uint64_t>(iterations(40000));
+    run_threads(threads, [&](int t) {
+        const std::uint64_t base = static_cast<std::uint64_t>(t) * per;
+        for (std::uint64_t i = 0; i < per; ++i) ASSERT_TRUE(m.insert(base + i, base + i));
+        for (std::uint64_t i = 0; i < per; ++i) ASSERT_EQ(m.find(base + i), base + i);
+        for (std::uint64_t i = 0; i < per; i += 2) ASSERT_TRUE(m.erase(base + i));
+        for (std::uint64_t i = 0; i < per; ++i) ASSERT_EQ(m.contains(base + i), i % 2 == 1);
+    });
+    EXPECT_EQ(m.size(), threads * per / 2);
+    std::vector<int> seen(threads * per, 0);
+    m.for_each([&](std::uint64_t k, std::uint64_t v) {
+        ASSERT_EQ(k, v);
+        ++seen[k];
+    });
+    for (std::uint64_t k = 0; k < seen.size(); ++k) ASSERT_EQ(seen[k], k % 2 == 1 ? 1 : 0) << k;
+}
+
+TEST(Stress, SharedCountersSumExactly) {
+    tophash::concurrent_map<int, long> m;
+    const int per = iterations(50000);
+    const int keys = 1000;
+    run_threads(threads, [&](int t) {
+        std::uint32_t x = 12345u + static_cast<std::uint32_t>(t);
+        for (int i = 0; i < per; ++i) {
+            x = x * 1664525u + 1013904223u;
+            m.try_emplace_or_visit(static_cast<int>(x % keys), [](long& v) { ++v; }, 1L);
+        }
+    });
+    long total = 0;
+    m.for_each([&](int, long v) { total += v; });
+    EXPECT_EQ(total, static_cast<long>(threads) * per);
+    EXPECT_LE(m.size(), static_cast<std::size_t>(keys));
+}
+
+TEST(Stress, StringCountersUnderSharedLocks) {
+    tophash::concurrent_map<std::string, long> m;
+    const int per = iterations(20000);
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        while (!done.load()) {
+            for (int k = 0; k < 50; ++k) {
+                m.cvisit(std::to_string(k), [](const long& v) { ASSERT_GE(v, 1); });
+            }
+        }
+    });
+    run_threads(threads, [&](int) {
+        for (int i = 0; i < per; ++i) {
+            m.try_emplace_or_visit(std::to_string(i % 50), [](long& v) { ++v; }, 1L);
+        }
+    });
+    done = true;
+    reader.join();
+    long total = 0;
+    m.for_each([&](const std::string&, long v) { total += v; });
+    EXPECT_EQ(total, static_cast<long>(threads) * per);
+}
+
+// Readers must always find keys inserted before they started, with their
+// value, while writers force repeated growth from a one-bucket table.
+TEST(Stress, ReadersFindStableKeysDuringGrowth) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    const std::uint64_t stable = 2000;
+    for (std::uint64_t i = 0; i < stable; ++i) m.insert(i, i * 7);
+    const std::uint64_t per = static_cast<std::uint64_t>(iterations(60000));
+    std::atomic<int> writers_left{2};
+    std::atomic<long> misses{0}, lookups{0};
+    run_threads(threads, [&](int t) {
+        if (t < 2) {
+            const std::uint64_t base = 1000000 * (t + 1);
+            for (std::uint64_t i = 0; i < per; ++i) m.insert(base + i, i);
+            writers_left.fetch_sub(1);
+        } else {
+            std::uint64_t i = static_cast<std::uint64_t>(t);
+            while (writers_left.load() > 0) {
+                const std::uint64_t k = (i += 7919) % stable;
+                const auto v = m.find(k);
+                if (!v || *v != k * 7) misses.fetch_add(1);
+                lookups.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    });
+    EXPECT_EQ(misses.load(), 0) << "of " << lookups.load() << " lookups";
+    EXPECT_GT(lookups.load(), 0);
+    EXPECT_EQ(m.size(), stable + 2 * per);
+}
+
+// for_each during growth: every stable key exactly once.
+TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    const std::uint64_t stable = 3000;
+    for (std::uint64_t i = 0; i < stable; ++i) m.insert(i, i);
+    std::atomic<bool> done{false};
+    std::atomic<int> passes{0};
+    std::thread writer([&] {
+        for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(iterations(150000)); ++i) {
+            m.insert(1u << 30 | i, i);
+            if (i % 3 == 0) m.erase(1u << 30 | (i / 2));
+        }
+        done = true;
+    });
+    while (!done.load() || passes.load() < 3) {
+        std::vector<int> seen(stable, 0);
+        m.for_each([&](std::uint64_t k, std::uint64_t) {
+            if (k < stable) ++seen[k];
+        });
+        for (std::uint64_t k = 0; k < stable; ++k) ASSERT_EQ(seen[k], 1) << "key " << k;
+        passes.fetch_add(1);
+    }
+    writer.join();
+}
+
+// Erase + insert churn from several threads on a shared key space: no key is
+// lost, duplicated or resurrected, and the table stays bounded.
+TEST(Stress, ChurnKeepsInvariants) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    const std::uint64_t live_per_thread = 2000;
+    const int rounds = iterations(60000);
+    // Thread t owns keys with k % threads == t; it tracks which it holds.
+    run_threads(threads, [&](int t) {
+        std::vector<std::uint64_t> mine;
+        std::uint64_t next = static_cast<std::uint64_t>(t);
+        for (std::uint64_t i = 0; i < live_per_thread; ++i, next += threads) {
+            ASSERT_TRUE(m.insert(next, next));
+            mine.push_back(next);
+        }
+        std::uint32_t x = 99u + static_cast<std::uint32_t>(t);
+        for (int r = 0; r < rounds; ++r) {
+            x = x * 1664525u + 1013904223u;
+            std::uint64_t& slot = mine[x % mine.size()];
+            ASSERT_TRUE(m.erase(slot)) << "lost key " << slot;
+            ASSERT_FALSE(m.contains(slot)) << "resurrected key " << slot;
+            ASSERT_TRUE(m.insert(next, next)) << "duplicate key " << next;
+            slot = next;
+            next += threads;
+        }
+        for (std::uint64_t k : mine) ASSERT_EQ(m.find(k), k);
+    });
+    EXPECT_EQ(m.size(), threads * live_per_thread);
+    const auto st = m.stats();
+    EXPECT_LE(st.bucket_count, 2048u) << st;
+}
+
+}  // namespace
