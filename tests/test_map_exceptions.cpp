@@ -158,11 +158,11 @@ struct failing_allocator {
     T* allocate(std::size_t n) {
         if (alloc_control::countdown > 0 && --alloc_control::countdown == 0) throw std::bad_alloc();
         alloc_control::live_bytes += static_cast<long>(n * sizeof(T));
-        return static_cast<T*>(::operator new(n * sizeof(T)));
+        return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
     }
     void deallocate(T* p, std::size_t n) noexcept {
         alloc_control::live_bytes -= static_cast<long>(n * sizeof(T));
-        ::operator delete(p);
+        ::operator delete(p, std::align_val_t(alignof(T)));
     }
     template <class U>
     bool operator==(const failing_allocator<U>&) const noexcept {
