@@ -53,10 +53,11 @@ public:
 
 private:
     using slot_type = detail::slot<Key, T>;
-    using bucket_type = detail::bucket<slot_type>;
-    using table_type = detail::table<bucket_type>;
+    using table_type = detail::table<slot_type>;
+    using bucket_type = typename table_type::bucket_type;
+    using node_type = typename table_type::node_type;
     using stripe_type = typename table_type::stripe_type;
-    using memory = detail::bucket_memory<bucket_type, Allocator>;
+    using memory = detail::table_memory<Allocator>;
     using table_alloc = typename std::allocator_traits<Allocator>::template rebind_alloc<table_type>;
     using stripe_alloc =
         typename std::allocator_traits<Allocator>::template rebind_alloc<stripe_type>;
@@ -219,9 +220,9 @@ public:
     size_type erase_if(P&& pred) {
         check_reentry("erase_if");
         size_type erased = 0;
-        traverse<true>([&](table_type& t, stripe_type& s, bucket_type* head) {
-            for (bucket_type* b = head; b != nullptr;) {
-                bucket_type* next = b->next();
+        traverse<true>([&](table_type& t, stripe_type& s, bucket_type head) {
+            for (bucket_type b = head; b != nullptr;) {
+                const bucket_type next = b->next();
                 for (unsigned i = 0; i < width; ++i) {
                     if (!simd::is_full(b->tag(i))) continue;
                     slot_type* sl = b->slot_at(i);
@@ -247,7 +248,7 @@ public:
     // Removes every element. Concurrent inserts may survive.
     void clear() {
         check_reentry("clear");
-        traverse<true>([&](table_type& t, stripe_type& s, bucket_type* head) {
+        traverse<true>([&](table_type& t, stripe_type& s, bucket_type head) {
             const std::int64_t n = clear_chain(t, s, head, true);
             note_count(t, s, -n);
         });
@@ -263,8 +264,8 @@ public:
     void for_each(F&& f) const {
         check_reentry("for_each");
         const_cast<concurrent_map*>(this)->template traverse<false>(
-            [&](table_type&, stripe_type&, bucket_type* head) {
-                for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            [&](table_type&, stripe_type&, bucket_type head) {
+                for (bucket_type b = head; b != nullptr; b = b->next()) {
                     for (unsigned i = 0; i < width; ++i) {
                         if (!simd::is_full(b->tag(i))) continue;
                         const slot_type* sl = b->slot_at(i);
@@ -338,7 +339,7 @@ public:
             for (std::size_t bi = 0; bi < tab.bucket_count(); ++bi) {
                 concurrency::shared_guard lock(tab.stripe_of(bi).lock);
                 std::size_t len = 0;
-                for (const bucket_type* b = &tab.buckets[bi]; b != nullptr; b = b->next()) {
+                for (bucket_type b = tab.head(bi); b != nullptr; b = b->next()) {
                     ++len;
                     for (unsigned i = 0; i < width; ++i) {
                         const simd::tag_t tag = b->tag(i);
@@ -365,8 +366,8 @@ public:
             }
             for (std::size_t i = 0; i < tab.stripe_count(); ++i) {
                 concurrency::shared_guard lock(tab.stripes[i].lock);
-                for (const bucket_type* b = tab.stripes[i].free_overflow; b != nullptr;
-                     b = b->next()) {
+                for (const node_type* b = tab.stripes[i].free_overflow; b != nullptr;
+                     b = static_cast<const node_type*>(b->ctrl.overflow)) {
                     st.free_overflow_buckets += !is_old;
                 }
             }
@@ -395,8 +396,8 @@ public:
             debug::chain_view c;
             c.array = name;
             c.index = bi;
-            c.evacuated = tab.buckets[bi].evacuated();
-            for (const bucket_type* b = &tab.buckets[bi]; b != nullptr; b = b->next()) {
+            c.evacuated = tab.head(bi).evacuated();
+            for (bucket_type b = tab.head(bi); b != nullptr; b = b->next()) {
                 std::vector<simd::tag_t> tags(width);
                 for (unsigned i = 0; i < width; ++i) tags[i] = b->tag(i);
                 c.buckets.push_back(std::move(tags));
@@ -448,7 +449,13 @@ private:
             t->stripes = &*std::allocator_traits<stripe_alloc>::allocate(sa, nstripes);
             for (std::size_t i = 0; i < nstripes; ++i) ::new (&t->stripes[i]) stripe_type();
             try {
-                t->buckets = memory::allocate(alloc_, nbuckets);
+                t->ctrls = memory::template allocate<detail::bucket_ctrl>(alloc_, nbuckets, true);
+                try {
+                    t->slots = memory::template allocate<slot_type>(alloc_, nbuckets * width, false);
+                } catch (...) {
+                    memory::deallocate(alloc_, t->ctrls, nbuckets);
+                    throw;
+                }
             } catch (...) {
                 std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, nstripes);
                 throw;
@@ -465,17 +472,17 @@ private:
     void destroy_table(table_type* t) noexcept {
         const std::size_t nb = t->bucket_count();
         for (std::size_t i = 0; i < nb; ++i) {
-            bucket_type* head = &t->buckets[i];
+            const bucket_type head = t->head(i);
             destroy_chain_elements(head);
-            for (bucket_type* b = head->next(); b != nullptr;) {
-                bucket_type* n = b->next();
-                memory::deallocate(alloc_, b, 1);
+            for (bucket_type b = head->next(); b != nullptr;) {
+                const bucket_type n = b->next();
+                memory::deallocate(alloc_, b.as_node(), 1);
                 b = n;
             }
         }
         for (std::size_t i = 0; i < t->stripe_count(); ++i) {
-            for (bucket_type* b = t->stripes[i].free_overflow; b != nullptr;) {
-                bucket_type* n = b->overflow;
+            for (node_type* b = t->stripes[i].free_overflow; b != nullptr;) {
+                node_type* n = static_cast<node_type*>(b->ctrl.overflow);
                 memory::deallocate(alloc_, b, 1);
                 b = n;
             }
@@ -483,7 +490,8 @@ private:
         }
         stripe_alloc sa(alloc_);
         std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, t->stripe_count());
-        memory::deallocate(alloc_, t->buckets, nb);
+        memory::deallocate(alloc_, t->ctrls, nb);
+        memory::deallocate(alloc_, t->slots, nb * width);
         table_alloc ta(alloc_);
         t->~table_type();
         std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
@@ -492,11 +500,11 @@ private:
         static_cast<concurrent_map*>(context)->destroy_table(static_cast<table_type*>(object));
     }
 
-    static void destroy_chain_elements(bucket_type* head) noexcept {
+    static void destroy_chain_elements(bucket_type head) noexcept {
         if constexpr (!std::is_trivially_destructible_v<slot_type>) {
-            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            for (bucket_type b = head; b != nullptr; b = b->next()) {
                 for (unsigned i = 0; i < width; ++i) {
-                    if (simd::is_full(b->tags[i])) b->slot_at(i)->~slot_type();
+                    if (simd::is_full(b->tag(i))) b->slot_at(i)->~slot_type();
                 }
             }
         } else {
@@ -538,31 +546,32 @@ private:
     }
 
     // ---------------------------------------------------------------- overflow buckets
-    bucket_type* acquire_overflow(table_type& t, stripe_type& s) {
-        if (bucket_type* b = s.free_overflow) {
-            s.free_overflow = b->overflow;
-            b->set_next(nullptr);
+    bucket_type acquire_overflow(table_type& t, stripe_type& s) {
+        if (node_type* n = s.free_overflow) {
+            s.free_overflow = static_cast<node_type*>(n->ctrl.overflow);
+            const bucket_type b(n);
+            b.reset();
             return b;
         }
-        bucket_type* b = memory::allocate(alloc_, 1);
+        node_type* n = memory::template allocate<node_type>(alloc_, 1, true);
         t.overflow_count.fetch_add(1, std::memory_order_relaxed);
-        return b;
+        return bucket_type(n);
     }
     // Emptied overflow buckets stay with their stripe: an optimistic reader
     // that still follows a stale link lands in memory of the same stripe and
     // table, whose version it validates.
-    static void release_overflow(stripe_type& s, bucket_type* b) noexcept {
-        b->reset();
-        b->set_next(s.free_overflow);
-        s.free_overflow = b;
+    static void release_overflow(stripe_type& s, bucket_type b) noexcept {
+        b.reset();
+        b.set_next(bucket_type(s.free_overflow));
+        s.free_overflow = b.as_node();
     }
 
     // ---------------------------------------------------------------- chain operations (stripe locked)
     template <class K>
-    std::pair<bucket_type*, unsigned> find_in_chain(table_type& t, std::size_t bi, std::uint64_t h,
+    std::pair<bucket_type, unsigned> find_in_chain(table_type& t, std::size_t bi, std::uint64_t h,
                                                     const K& key) const {
         const simd::tag_t tag = simd::tag_from_hash(h);
-        for (bucket_type* b = &t.buckets[bi]; b != nullptr; b = b->next()) {
+        for (bucket_type b = t.head(bi); b != nullptr; b = b->next()) {
             const auto g = b->match_group();
             for (unsigned i : g.match(tag)) {
                 if (eq_(b->slot_at(i)->first, key)) return {b, i};
@@ -577,10 +586,10 @@ private:
     template <class K, class... Args>
     void emplace_new(table_type& t, stripe_type& s, std::size_t bi, std::uint64_t h, bool& grow,
                      K&& key, Args&&... args) {
-        bucket_type* last = nullptr;
-        bucket_type* target = nullptr;
+        bucket_type last = nullptr;
+        bucket_type target = nullptr;
         unsigned idx = 0;
-        for (bucket_type* b = &t.buckets[bi]; b != nullptr; b = b->next()) {
+        for (bucket_type b = t.head(bi); b != nullptr; b = b->next()) {
             last = b;
             const auto free = b->match_group().match_free();
             if (free) {
@@ -589,7 +598,7 @@ private:
                 break;
             }
         }
-        bucket_type* fresh = nullptr;
+        bucket_type fresh = nullptr;
         if (target == nullptr) {
             fresh = acquire_overflow(t, s);
             target = fresh;
@@ -648,14 +657,14 @@ private:
     // chain, in which case it and every emptyOne before it become emptyRest;
     // a trailing overflow bucket that empties goes back to the stripe's free
     // list. Returns true if b itself was unlinked.
-    bool erase_at(table_type& t, stripe_type& s, bucket_type* head, bucket_type* b, unsigned i) {
+    bool erase_at(table_type& t, stripe_type& s, bucket_type head, bucket_type b, unsigned i) {
         if constexpr (!std::is_trivially_destructible_v<slot_type>) b->slot_at(i)->~slot_type();
         note_count(t, s, -1);
         bool rest_empty;
         if (i + 1 < width) {
             rest_empty = b->tag(i + 1) == simd::empty_rest;
         } else {
-            const bucket_type* n = b->next();
+            const bucket_type n = b->next();
             rest_empty = n == nullptr || n->tag(0) == simd::empty_rest;
         }
         if (!rest_empty) {
@@ -663,18 +672,18 @@ private:
             return false;
         }
         b->set_tag(i, simd::empty_rest);
-        const bucket_type* erased_from = b;
+        const bucket_type erased_from = b;
         bool unlinked = false;
         for (;;) {
             if (i == 0) {
                 if (b == head) break;
                 // b is now entirely empty and (by the invariant that a chain
                 // never ends in an empty overflow bucket) last: unlink it.
-                bucket_type* prev = head;
+                bucket_type prev = head;
                 while (prev->next() != b) prev = prev->next();
                 prev->set_next(nullptr);
-                for (bucket_type* x = b; x != nullptr;) {
-                    bucket_type* n = x->next();
+                for (bucket_type x = b; x != nullptr;) {
+                    const bucket_type n = x->next();
                     release_overflow(s, x);
                     x = n;
                 }
@@ -691,9 +700,9 @@ private:
 
     // Destroys every element of a chain and returns its overflow buckets to
     // the stripe. Returns the number of elements destroyed.
-    std::int64_t clear_chain(table_type&, stripe_type& s, bucket_type* head, bool destroy) {
+    std::int64_t clear_chain(table_type&, stripe_type& s, bucket_type head, bool destroy) {
         std::int64_t n = 0;
-        for (bucket_type* b = head; b != nullptr; b = b->next()) {
+        for (bucket_type b = head; b != nullptr; b = b->next()) {
             for (unsigned i = 0; i < width; ++i) {
                 if (simd::is_full(b->tag(i))) {
                     ++n;
@@ -703,10 +712,10 @@ private:
                 }
             }
         }
-        bucket_type* extra = head->next();
+        bucket_type extra = head->next();
         head->reset();
         while (extra != nullptr) {
-            bucket_type* nx = extra->next();
+            const bucket_type nx = extra->next();
             release_overflow(s, extra);
             extra = nx;
         }
@@ -787,7 +796,7 @@ private:
     // locks. Either completes, or (a throwing hasher, copy constructor or
     // allocator) leaves the old chain as it was and the destinations empty.
     void evacuate_bucket(table_type& t, table_type& o, std::size_t i) {
-        bucket_type* head = &o.buckets[i];
+        const bucket_type head = o.head(i);
         if (head->evacuated()) return;
         bool finished;
         {
@@ -817,7 +826,7 @@ private:
         }
     }
 
-    void move_chain(table_type& t, table_type& o, bucket_type* head, std::size_t xi,
+    void move_chain(table_type& t, table_type& o, bucket_type head, std::size_t xi,
                     std::size_t yi, stripe_type& xs, stripe_type& ys, stripe_type& os) {
         const std::size_t ybit = o.bucket_count();
         // 1. Hash every element before changing anything: a throwing hasher
@@ -827,14 +836,16 @@ private:
         std::vector<std::uint64_t> spill;
         std::uint64_t* hashes = local;
         std::size_t count = 0, to_y = 0;
-        for (bucket_type* b = head; b != nullptr; b = b->next()) count += b->match_group().match_full().count();
+        for (bucket_type b = head; b != nullptr; b = b->next()) {
+            count += b->match_group().match_full().count();
+        }
         if (count > 64) {
             spill.resize(count);
             hashes = spill.data();
         }
         {
             std::size_t k = 0;
-            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            for (bucket_type b = head; b != nullptr; b = b->next()) {
                 for (unsigned i : b->match_group().match_full()) {
                     hashes[k] = hash_of(b->slot_at(i)->first);
                     if (!t.same_size && (hashes[k] & ybit) != 0) ++to_y;
@@ -846,7 +857,7 @@ private:
         // 2. Take every overflow bucket needed up front, so that the moves
         //    below can only fail in a copy constructor.
         auto need = [](std::size_t k) { return k > width ? (k - 1) / width : 0; };
-        std::vector<bucket_type*> xo, yo;
+        std::vector<bucket_type> xo, yo;
         std::size_t taken_x = 0, taken_y = 0;
         try {
             xo.reserve(need(to_x));
@@ -854,28 +865,28 @@ private:
             for (; taken_x < need(to_x); ++taken_x) xo.push_back(acquire_overflow(t, xs));
             for (; taken_y < need(to_y); ++taken_y) yo.push_back(acquire_overflow(t, ys));
         } catch (...) {
-            for (bucket_type* b : xo) release_overflow(xs, b);
-            for (bucket_type* b : yo) release_overflow(ys, b);
+            for (bucket_type b : xo) release_overflow(xs, b);
+            for (bucket_type b : yo) release_overflow(ys, b);
             throw;
         }
         // 3. Place the elements. Destination chains are empty: nothing else
         //    writes to them until the old bucket is marked evacuated.
-        bucket_type* xhead = &t.buckets[xi];
-        bucket_type* yhead = &t.buckets[yi];
+        const bucket_type xhead = t.head(xi);
+        const bucket_type yhead = t.head(yi);
         struct cursor {
-            bucket_type* b;
+            bucket_type b;
             unsigned i;
             std::size_t next_overflow;
         };
         cursor cx{xhead, 0, 0}, cy{yhead, 0, 0};
         try {
             std::size_t k = 0;
-            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            for (bucket_type b = head; b != nullptr; b = b->next()) {
                 for (unsigned i : b->match_group().match_full()) {
                     const bool y = !t.same_size && (hashes[k] & ybit) != 0;
                     cursor& c = y ? cy : cx;
                     if (c.i == width) {
-                        bucket_type* nb = (y ? yo : xo)[c.next_overflow++];
+                        const bucket_type nb = (y ? yo : xo)[c.next_overflow++];
                         c.b->set_next(nb);
                         c.b = nb;
                         c.i = 0;
@@ -900,7 +911,7 @@ private:
         {
             simd::tag_t head_mark = simd::evacuated_empty;
             std::size_t k = 0;
-            for (bucket_type* b = head; b != nullptr; b = b->next()) {
+            for (bucket_type b = head; b != nullptr; b = b->next()) {
                 for (unsigned i = 0; i < width; ++i) {
                     simd::tag_t mark = simd::evacuated_empty;
                     if (simd::is_full(b->tag(i))) {
@@ -918,7 +929,7 @@ private:
                     }
                 }
             }
-            __atomic_store_n(&head->tags[0], head_mark, __ATOMIC_RELEASE);
+            head.mark_evacuated_head(head_mark);
         }
         const auto nx = static_cast<std::int64_t>(to_x), ny = static_cast<std::int64_t>(to_y);
         os.count.store(os.count.load(std::memory_order_relaxed) - nx - ny,
@@ -966,7 +977,7 @@ private:
                 stripe_type& s = t->stripe_of(bi);
                 concurrency::exclusive_guard lock(s.lock);
                 // A newer array took this bucket over after we read root_.
-                if (t->buckets[bi].evacuated()) continue;
+                if (t->head(bi).evacuated()) continue;
                 result.emplace(op(*t, s, bi, grow));
                 grown = t;
                 break;
@@ -1004,7 +1015,7 @@ private:
                 yes = pred(b->slot_at(i)->second);
             }
             if (!yes) return false;
-            erase_at(t, s, &t.buckets[bi], b, i);
+            erase_at(t, s, t.head(bi), b, i);
             return true;
         });
     }
@@ -1024,24 +1035,29 @@ private:
             if (t == nullptr) return false;
             table_type* src = t;
             if (table_type* o = t->old.load(std::memory_order_acquire)) {
-                if (!o->buckets[h & o->bucket_mask].evacuated()) src = o;
+                if (!o->head(h & o->bucket_mask).evacuated()) src = o;
             }
             const std::size_t bi = h & src->bucket_mask;
-            bucket_type* head = &src->buckets[bi];
+            const bucket_type head = src->head(bi);
             stripe_type& s = src->stripe_of(bi);
             if constexpr (optimistic_reads) {
                 const std::uint64_t v = s.lock.read_begin();
-                if (head->evacuated()) continue;  // moved on; root_ tells where
                 std::optional<T> value;
                 const int r = scan_optimistic(head, tag, key, s.lock, v, value);
                 if (r < 0) continue;
-                if (r == 0) return false;
+                if (r == 0) {
+                    // An evacuated chain holds no full slot, so a hit proves
+                    // the chain live; only a miss needs this check. Moved
+                    // on: root_ tells where.
+                    if (head->evacuated()) continue;
+                    return false;
+                }
                 found(static_cast<const T&>(*value));
                 return true;
             } else {
                 concurrency::shared_guard lock(s.lock);
                 if (head->evacuated()) continue;
-                for (bucket_type* b = head; b != nullptr; b = b->next()) {
+                for (bucket_type b = head; b != nullptr; b = b->next()) {
                     const auto g = b->match_group();
                     for (unsigned i : g.match(tag)) {
                         const slot_type* sl = b->slot_at(i);
@@ -1060,11 +1076,11 @@ private:
 
     // 1: found (value set), 0: absent, -1: a writer intervened, retry.
     template <class K>
-    int scan_optimistic(bucket_type* head, simd::tag_t tag, const K& key,
+    int scan_optimistic(bucket_type head, simd::tag_t tag, const K& key,
                         const concurrency::stripe_lock& lock, std::uint64_t v,
                         std::optional<T>& value) const {
         unsigned hops = 0;
-        for (bucket_type* b = head; b != nullptr; b = b->next()) {
+        for (bucket_type b = head; b != nullptr; b = b->next()) {
             const auto g = b->match_group();
             for (unsigned i : g.match(tag)) {
                 const Key k = concurrency::atomic_copy_load(&b->slot_at(i)->first);
@@ -1119,12 +1135,12 @@ private:
             stripe_type& s = tab.stripe_of(bi);
             if constexpr (Exclusive) {
                 concurrency::exclusive_guard lock(s.lock);
-                if (skip_if_evacuated && tab.buckets[bi].evacuated()) return false;
-                fn(tab, s, &tab.buckets[bi]);
+                if (skip_if_evacuated && tab.head(bi).evacuated()) return false;
+                fn(tab, s, tab.head(bi));
             } else {
                 concurrency::shared_guard lock(s.lock);
-                if (skip_if_evacuated && tab.buckets[bi].evacuated()) return false;
-                fn(tab, s, &tab.buckets[bi]);
+                if (skip_if_evacuated && tab.head(bi).evacuated()) return false;
+                fn(tab, s, tab.head(bi));
             }
             return true;
         };

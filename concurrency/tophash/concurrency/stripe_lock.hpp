@@ -50,7 +50,11 @@ public:
         while (readers_.load(std::memory_order_seq_cst) != 0) b.pause();
         return true;
     }
-    void unlock() noexcept { seq_.fetch_add(1, std::memory_order_release); }
+    // Only the holder writes seq_ while it is odd, so a plain store (no RMW)
+    // releases the lock and publishes the new version.
+    void unlock() noexcept {
+        seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
     bool is_locked() const noexcept { return (seq_.load(std::memory_order_relaxed) & 1) != 0; }
 
     // --- shared side ---

@@ -1,8 +1,17 @@
 // A bucket: 16 tags matched by one group load, a link to the next bucket of
 // its chain, and 16 slots.
+//
+// Layout (measured, see docs/design.md): the tags and links of the head
+// buckets form one dense control array, 32 bytes per bucket, apart from the
+// slots, as Abseil's control bytes and Boost's group metadata are. At 2^20
+// elements that array is 4 MiB and stays in cache, so a lookup pays one DRAM
+// miss (the slot) instead of two (tags, then slot) when tags and slots were
+// interleaved in 288-byte buckets. Overflow buckets are separate nodes that
+// hold their control block and slots together.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "tophash/simd/group.hpp"
@@ -10,9 +19,8 @@
 
 namespace tophash::detail {
 
-// Key and value side by side: a successful lookup touches the tags' line and
-// one slot line; separate key and value arrays would touch three (see
-// docs/design.md).
+inline constexpr unsigned bucket_width = simd::group::width;
+
 template <class Key, class T>
 struct slot {
     template <class K, class... Args>
@@ -22,44 +30,87 @@ struct slot {
     T second;
 };
 
+// Control block of one bucket. 16-byte aligned (what malloc guarantees) so
+// that the 16 tags never straddle a cache line; an all-zero block is an
+// empty bucket (emptyRest tags, no overflow), which is what lets a calloc'ed
+// array be used at once.
+struct alignas(16) bucket_ctrl {
+    simd::tag_t tags[bucket_width];
+    void* overflow;  // the next bucket's node, or null; accessed atomically
+};
+static_assert(sizeof(bucket_ctrl) == 32, "two control blocks per cache line");
+static_assert(alignof(bucket_ctrl) == 16, "tags at a 16-byte boundary never straddle a line");
+
+// An overflow bucket: its control block followed by its slots.
 template <class Slot>
-struct bucket {
-    static constexpr unsigned width = simd::group::width;
+struct overflow_node {
+    bucket_ctrl ctrl;
+    alignas(Slot) unsigned char storage[bucket_width * sizeof(Slot)];
+};
 
-    // Tags first so that a lookup's group load starts at the bucket's
-    // address; an all-zero bucket is empty (empty_rest tags, no overflow).
-    simd::tag_t tags[width];
-    bucket* overflow;  // next bucket of the chain; accessed atomically
-    alignas(Slot) unsigned char storage[width * sizeof(Slot)];
+// A handle to one bucket of a chain: a head bucket (control block in the
+// table's control array, slots in its slot array) or an overflow node. It
+// behaves like a pointer (`b->tag(i)`, `b != nullptr`) so chain walks read
+// the same for both kinds.
+template <class Slot>
+class bucket_ref {
+public:
+    using node = overflow_node<Slot>;
+    static constexpr unsigned width = bucket_width;
 
-    Slot* slot_at(unsigned i) noexcept { return reinterpret_cast<Slot*>(storage) + i; }
-    const Slot* slot_at(unsigned i) const noexcept {
-        return reinterpret_cast<const Slot*>(storage) + i;
-    }
+    bucket_ref() = default;
+    bucket_ref(std::nullptr_t) noexcept {}  // NOLINT: pointer-like
+    bucket_ref(bucket_ctrl* c, Slot* s) noexcept : c_(c), s_(s) {}
+    explicit bucket_ref(node* n) noexcept
+        : c_(n != nullptr ? &n->ctrl : nullptr),
+          s_(n != nullptr ? reinterpret_cast<Slot*>(n->storage) : nullptr) {}
 
-    simd::group match_group() const noexcept { return simd::group(tags); }
+    bucket_ref* operator->() noexcept { return this; }
+    const bucket_ref* operator->() const noexcept { return this; }
+    friend bool operator==(bucket_ref a, bucket_ref b) noexcept { return a.c_ == b.c_; }
+    friend bool operator!=(bucket_ref a, bucket_ref b) noexcept { return a.c_ != b.c_; }
+
+    bucket_ctrl* ctrl() const noexcept { return c_; }
+    // The node of an overflow bucket (its control block is the first member).
+    node* as_node() const noexcept { return reinterpret_cast<node*>(c_); }
+
+    Slot* slot_at(unsigned i) const noexcept { return s_ + i; }
+    simd::group match_group() const noexcept { return simd::group(c_->tags); }
 
     // Tags and links are written with atomic stores because optimistic
     // readers read them while a writer holds the stripe.
-    simd::tag_t tag(unsigned i) const noexcept { return __atomic_load_n(&tags[i], __ATOMIC_RELAXED); }
-    void set_tag(unsigned i, simd::tag_t t) noexcept {
-        __atomic_store_n(&tags[i], t, __ATOMIC_RELAXED);
+    simd::tag_t tag(unsigned i) const noexcept {
+        return __atomic_load_n(&c_->tags[i], __ATOMIC_RELAXED);
     }
-    bucket* next() const noexcept { return __atomic_load_n(&overflow, __ATOMIC_ACQUIRE); }
-    void set_next(bucket* b) noexcept { __atomic_store_n(&overflow, b, __ATOMIC_RELEASE); }
+    void set_tag(unsigned i, simd::tag_t t) const noexcept {
+        __atomic_store_n(&c_->tags[i], t, __ATOMIC_RELAXED);
+    }
+    bucket_ref next() const noexcept {
+        return bucket_ref(static_cast<node*>(__atomic_load_n(&c_->overflow, __ATOMIC_ACQUIRE)));
+    }
+    void set_next(bucket_ref b) const noexcept {
+        __atomic_store_n(&c_->overflow, static_cast<void*>(b.as_node()), __ATOMIC_RELEASE);
+    }
 
     // Evacuation marks every slot of a chain and writes the head's slot 0
     // last, with release order: once this reads true, the entries are in the
     // new array.
     bool evacuated() const noexcept {
-        return simd::is_evacuated(__atomic_load_n(&tags[0], __ATOMIC_ACQUIRE));
+        return simd::is_evacuated(__atomic_load_n(&c_->tags[0], __ATOMIC_ACQUIRE));
+    }
+    void mark_evacuated_head(simd::tag_t mark) const noexcept {
+        __atomic_store_n(&c_->tags[0], mark, __ATOMIC_RELEASE);
     }
 
     // Back to the all-zero state (for reuse from a free list).
-    void reset() noexcept {
+    void reset() const noexcept {
         for (unsigned i = 0; i < width; ++i) set_tag(i, simd::empty_rest);
-        set_next(nullptr);
+        __atomic_store_n(&c_->overflow, nullptr, __ATOMIC_RELEASE);
     }
+
+private:
+    bucket_ctrl* c_ = nullptr;
+    Slot* s_ = nullptr;
 };
 
 }  // namespace tophash::detail

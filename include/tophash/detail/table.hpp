@@ -12,6 +12,7 @@
 
 #include "tophash/concurrency/platform.hpp"
 #include "tophash/concurrency/stripe_lock.hpp"
+#include "tophash/detail/bucket.hpp"
 #include "tophash/simd/tag.hpp"
 
 namespace tophash::detail {
@@ -28,21 +29,24 @@ inline constexpr std::size_t max_load_den = 16;
 inline constexpr std::size_t buckets_per_stripe = 4;
 inline constexpr std::size_t max_stripes = 4096;
 
-template <class Bucket>
+template <class Node>
 struct alignas(concurrency::cache_line) stripe {
     concurrency::stripe_lock lock;
     std::atomic<std::int64_t> count{0};  // elements in this stripe's buckets; written under lock
     std::int64_t pending = 0;            // count change not yet added to the map's estimate
-    Bucket* free_overflow = nullptr;     // emptied overflow buckets, linked by `overflow`
+    Node* free_overflow = nullptr;       // emptied overflow nodes, linked by ctrl.overflow
 };
 
-template <class Bucket>
+template <class Slot>
 struct table {
-    using stripe_type = stripe<Bucket>;
+    using bucket_type = bucket_ref<Slot>;
+    using node_type = overflow_node<Slot>;
+    using stripe_type = stripe<node_type>;
 
     std::size_t bucket_mask = 0;
     std::size_t stripe_mask = 0;
-    Bucket* buckets = nullptr;
+    bucket_ctrl* ctrls = nullptr;  // zeroed: all buckets empty
+    Slot* slots = nullptr;         // uninitialised until a tag says full
     stripe_type* stripes = nullptr;
     std::size_t grow_at = 0;      // element count that starts the next growth
     std::int64_t flush_batch = 1;  // see concurrent_map::note_count
@@ -60,10 +64,13 @@ struct table {
     stripe_type& stripe_of(std::size_t bucket_index) const noexcept {
         return stripes[bucket_index & stripe_mask];
     }
+    bucket_type head(std::size_t bucket_index) const noexcept {
+        return bucket_type(&ctrls[bucket_index], slots + bucket_index * bucket_width);
+    }
     std::size_t bytes() const noexcept {
-        return sizeof(table) + bucket_count() * sizeof(Bucket) +
+        return sizeof(table) + bucket_count() * (sizeof(bucket_ctrl) + bucket_width * sizeof(Slot)) +
                stripe_count() * sizeof(stripe_type) +
-               overflow_count.load(std::memory_order_relaxed) * sizeof(Bucket);
+               overflow_count.load(std::memory_order_relaxed) * sizeof(node_type);
     }
 
     static std::size_t stripes_for(std::size_t nbuckets) noexcept {
@@ -80,40 +87,44 @@ inline std::size_t buckets_for_capacity(std::size_t n) noexcept {
     return b;
 }
 
-// Allocation of zeroed bucket memory. With std::allocator the memory comes
-// from calloc, which hands out fresh pages from mmap for large arrays without
-// touching them: allocating the new array of a resize costs no pass over it,
-// and pages are faulted in by the evacuations that fill them. Other allocators
-// get allocate() + memset (documented in docs/design.md).
-template <class Bucket, class Alloc>
-struct bucket_memory {
-    using traits = typename std::allocator_traits<Alloc>::template rebind_traits<Bucket>;
-    using alloc_type = typename std::allocator_traits<Alloc>::template rebind_alloc<Bucket>;
+// Allocation of zeroed memory (control blocks, overflow nodes) and of raw
+// memory (slots). With std::allocator, zeroed memory comes from calloc, which
+// hands out fresh pages from mmap for large arrays without touching them:
+// allocating the new array of a resize costs no pass over it, and pages are
+// faulted in by the evacuations that fill them. Other allocators get
+// allocate() + memset (documented in docs/design.md). Allocators must return
+// raw pointers.
+template <class Alloc>
+struct table_memory {
+    template <class U>
     static constexpr bool uses_calloc =
-        std::is_same_v<Alloc, std::allocator<typename Alloc::value_type>>;
+        std::is_same_v<Alloc, std::allocator<typename Alloc::value_type>> &&
+        alignof(U) <= alignof(std::max_align_t);
 
-    static Bucket* allocate(const Alloc& a, std::size_t n) {
-        if constexpr (uses_calloc) {
-            static_assert(alignof(Bucket) <= alignof(std::max_align_t),
-                          "calloc alignment suffices for buckets");
-            void* p = std::calloc(n, sizeof(Bucket));
+    template <class U>
+    static U* allocate(const Alloc& a, std::size_t n, bool zeroed) {
+        if constexpr (uses_calloc<U>) {
+            void* p = zeroed ? std::calloc(n, sizeof(U)) : std::malloc(n * sizeof(U));
             if (p == nullptr) throw std::bad_alloc();
-            return static_cast<Bucket*>(p);
+            return static_cast<U*>(p);
         } else {
-            alloc_type ba(a);
-            Bucket* p = &*traits::allocate(ba, n);  // raw pointers: see docs/design.md
-            std::memset(static_cast<void*>(p), 0, n * sizeof(Bucket));
+            using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;
+            alloc_u au(a);
+            U* p = &*std::allocator_traits<alloc_u>::allocate(au, n);
+            if (zeroed) std::memset(static_cast<void*>(p), 0, n * sizeof(U));
             return p;
         }
     }
-    static void deallocate(const Alloc& a, Bucket* p, std::size_t n) noexcept {
-        if constexpr (uses_calloc) {
+    template <class U>
+    static void deallocate(const Alloc& a, U* p, std::size_t n) noexcept {
+        if constexpr (uses_calloc<U>) {
             (void)a;
             (void)n;
             std::free(p);
         } else {
-            alloc_type ba(a);
-            traits::deallocate(ba, p, n);
+            using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;
+            alloc_u au(a);
+            std::allocator_traits<alloc_u>::deallocate(au, p, n);
         }
     }
 };
