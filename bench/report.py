@@ -27,8 +27,9 @@ def fmt(x):
     return f"{x:.3g}" if x < 100 else f"{x:,.0f}"
 
 
-def main(group_json, map_json, header):
+def main(group_json, map_json, header, plot_data=None):
     out = [header, ""]
+    ratios = []
     g = load(group_json)
     out += ["## Tag-group matching (ns per 16-tag match, L1-resident)", "",
             "| backend | ns/match | vs sse2 |", "|---|---|---|"]
@@ -55,6 +56,8 @@ def main(group_json, map_json, header):
         if workload == "grow" or "absl" not in impls or "tophash" not in impls:
             continue
         a, t = ns(impls["absl"]), ns(impls["tophash"])
+        label = f"{workload} 2^{int(arg).bit_length() - 1}"
+        ratios.append((label, t / a))
         out.append(f"| {workload} | 2^{int(arg).bit_length() - 1} | {fmt(a)} | {fmt(t)} | {t / a:.2f} |")
     grow = [(k, v) for k, v in by.items() if k[0] == "grow"]
     if grow:
@@ -68,8 +71,16 @@ def main(group_json, map_json, header):
                 if key in a and key in t:
                     out.append(f"| 2^{int(arg).bit_length() - 1} | {key} | {fmt(a[key])} | "
                                f"{fmt(t[key])} | {t[key] / a[key]:.3f} |")
+                    if key in ("ns_per_insert", "max_ns"):
+                        ratios.append((f"grow {key.replace('_ns', '').replace('ns_per_', '')}",
+                                       t[key] / a[key]))
     print("\n".join(out))
+    if plot_data:
+        with open(plot_data, "w") as f:
+            for label, r in ratios:
+                f.write(f'"{label}" {r:.4f}\n')
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "# tophash benchmarks")
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "# tophash benchmarks",
+         sys.argv[4] if len(sys.argv) > 4 else None)
