@@ -52,7 +52,6 @@ struct record_releaser {
     ~record_releaser() {
         if (record* r = this_thread_record) {
             r->epoch.store(0, std::memory_order_release);
-            r->nest = 0;
             this_thread_record = nullptr;
             r->in_use.store(false, std::memory_order_release);
         }

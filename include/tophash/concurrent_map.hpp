@@ -545,6 +545,19 @@ private:
         }
     }
 
+    // Marks a chain as being written for optimistic readers (its head's
+    // version is odd meanwhile). Held with the stripe's exclusive lock.
+    class chain_write {
+    public:
+        explicit chain_write(bucket_type head) noexcept : head_(head) { head_.begin_write(); }
+        ~chain_write() { head_.end_write(); }
+        chain_write(const chain_write&) = delete;
+        chain_write& operator=(const chain_write&) = delete;
+
+    private:
+        bucket_type head_;
+    };
+
     // ---------------------------------------------------------------- overflow buckets
     bucket_type acquire_overflow(table_type& t, stripe_type& s) {
         if (node_type* n = s.free_overflow) {
@@ -815,6 +828,9 @@ private:
             concurrency::exclusive_guard g1(first->lock);
             std::optional<concurrency::exclusive_guard> g2;
             if (second != first) g2.emplace(second->lock);
+            chain_write wo(head), wx(t.head(xi));
+            std::optional<chain_write> wy;
+            if (yi != xi) wy.emplace(t.head(yi));
 
             move_chain(t, o, head, xi, yi, *xs, *ys, os);
             flush_pending(os);
@@ -978,6 +994,7 @@ private:
                 concurrency::exclusive_guard lock(s.lock);
                 // A newer array took this bucket over after we read root_.
                 if (t->head(bi).evacuated()) continue;
+                chain_write cw(t->head(bi));
                 result.emplace(op(*t, s, bi, grow));
                 grown = t;
                 break;
@@ -1023,7 +1040,8 @@ private:
     // ---------------------------------------------------------------- read path
     // Calls found(const T&) for the key's value, if present, and returns
     // whether it was. Optimistic: scans with atomic loads and validates the
-    // stripe's version, retrying if a writer intervened. Otherwise: shared lock.
+    // chain's version (in its head's control block, the line the tags are
+    // on), retrying if a writer intervened. Otherwise: shared stripe lock.
     template <class K, class Found>
     bool read(const K& key, Found&& found) const {
         check_reentry("find");
@@ -1039,11 +1057,10 @@ private:
             }
             const std::size_t bi = h & src->bucket_mask;
             const bucket_type head = src->head(bi);
-            stripe_type& s = src->stripe_of(bi);
             if constexpr (optimistic_reads) {
-                const std::uint64_t v = s.lock.read_begin();
+                const std::uint64_t v = head->read_begin();
                 std::optional<T> value;
-                const int r = scan_optimistic(head, tag, key, s.lock, v, value);
+                const int r = scan_optimistic(head, tag, key, v, value);
                 if (r < 0) continue;
                 if (r == 0) {
                     // An evacuated chain holds no full slot, so a hit proves
@@ -1055,7 +1072,7 @@ private:
                 found(static_cast<const T&>(*value));
                 return true;
             } else {
-                concurrency::shared_guard lock(s.lock);
+                concurrency::shared_guard lock(src->stripe_of(bi).lock);
                 if (head->evacuated()) continue;
                 for (bucket_type b = head; b != nullptr; b = b->next()) {
                     const auto g = b->match_group();
@@ -1076,8 +1093,7 @@ private:
 
     // 1: found (value set), 0: absent, -1: a writer intervened, retry.
     template <class K>
-    int scan_optimistic(bucket_type head, simd::tag_t tag, const K& key,
-                        const concurrency::stripe_lock& lock, std::uint64_t v,
+    int scan_optimistic(bucket_type head, simd::tag_t tag, const K& key, std::uint64_t v,
                         std::optional<T>& value) const {
         unsigned hops = 0;
         for (bucket_type b = head; b != nullptr; b = b->next()) {
@@ -1086,15 +1102,15 @@ private:
                 const Key k = concurrency::atomic_copy_load(&b->slot_at(i)->first);
                 if (eq_(k, key)) {
                     value.emplace(concurrency::atomic_copy_load(&b->slot_at(i)->second));
-                    return lock.read_validate(v) ? 1 : -1;
+                    return head->read_validate(v) ? 1 : -1;
                 }
             }
             if (g.match_empty_rest()) break;
             // A chain rewritten under us could send us round in circles; a
             // periodic check bounds the walk.
-            if ((++hops & 7) == 0 && !lock.read_validate(v)) return -1;
+            if ((++hops & 7) == 0 && !head->read_validate(v)) return -1;
         }
-        return lock.read_validate(v) ? 0 : -1;
+        return head->read_validate(v) ? 0 : -1;
     }
 
     template <class K>
@@ -1136,6 +1152,7 @@ private:
             if constexpr (Exclusive) {
                 concurrency::exclusive_guard lock(s.lock);
                 if (skip_if_evacuated && tab.head(bi).evacuated()) return false;
+                chain_write cw(tab.head(bi));
                 fn(tab, s, tab.head(bi));
             } else {
                 concurrency::shared_guard lock(s.lock);

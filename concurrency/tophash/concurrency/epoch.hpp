@@ -17,7 +17,6 @@ namespace epoch_detail {
 // shares a cache line with another thread's.
 struct alignas(cache_line) record {
     std::atomic<std::uint64_t> epoch{0};  // 0: outside any critical section
-    unsigned nest = 0;                    // owner-thread only
     std::atomic<bool> in_use{false};
     record* next = nullptr;
 };
@@ -42,7 +41,9 @@ public:
         // finds at 2^20 elements ran 3-4x slower (bench/bench_map find_hit).
         r_ = this_thread_record;
         if (__builtin_expect(r_ == nullptr, 0)) r_ = register_this_thread();
-        if (r_->nest++ == 0) {
+        // Nested guards: only the outermost announces (its epoch is older).
+        outermost_ = r_->epoch.load(std::memory_order_relaxed) == 0;
+        if (outermost_) {
             const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
 #if defined(TOPHASH_TSAN)
             r_->epoch.store(e, std::memory_order_seq_cst);
@@ -60,13 +61,14 @@ public:
         }
     }
     ~epoch_guard() {
-        if (--r_->nest == 0) r_->epoch.store(0, std::memory_order_release);
+        if (outermost_) r_->epoch.store(0, std::memory_order_release);
     }
     epoch_guard(const epoch_guard&) = delete;
     epoch_guard& operator=(const epoch_guard&) = delete;
 
 private:
     epoch_detail::record* r_;
+    bool outermost_;
 };
 
 // Objects unlinked from a shared structure, waiting until every reader that

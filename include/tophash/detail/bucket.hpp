@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tophash/concurrency/seqcount.hpp"
 #include "tophash/simd/group.hpp"
 #include "tophash/simd/tag.hpp"
 
@@ -36,7 +37,8 @@ struct slot {
 // array be used at once.
 struct alignas(16) bucket_ctrl {
     simd::tag_t tags[bucket_width];
-    void* overflow;  // the next bucket's node, or null; accessed atomically
+    void* overflow;         // the next bucket's node, or null; accessed atomically
+    std::uint64_t version;  // of a head bucket: odd while its chain is being written
 };
 static_assert(sizeof(bucket_ctrl) == 32, "two control blocks per cache line");
 static_assert(alignof(bucket_ctrl) == 16, "tags at a 16-byte boundary never straddle a line");
@@ -102,7 +104,20 @@ public:
         __atomic_store_n(&c_->tags[0], mark, __ATOMIC_RELEASE);
     }
 
-    // Back to the all-zero state (for reuse from a free list).
+    // Version of a head bucket's chain, on the same cache line as its tags:
+    // an optimistic lookup validates against it without touching another
+    // line. Every change to the chain (slots, tags, links) happens between
+    // begin_write and end_write, under the stripe's exclusive lock.
+    std::uint64_t read_begin() const noexcept { return concurrency::seqcount::read_begin(&c_->version); }
+    bool read_validate(std::uint64_t v) const noexcept {
+        return concurrency::seqcount::read_validate(&c_->version, v);
+    }
+    void begin_write() const noexcept { concurrency::seqcount::write_begin(&c_->version); }
+    void end_write() const noexcept { concurrency::seqcount::write_end(&c_->version); }
+
+    // Back to empty tags and no link. The version is left alone: clear()
+    // resets head buckets inside their write section, and readers must see
+    // the count move forward, never back.
     void reset() const noexcept {
         for (unsigned i = 0; i < width; ++i) set_tag(i, simd::empty_rest);
         __atomic_store_n(&c_->overflow, nullptr, __ATOMIC_RELEASE);
