@@ -27,14 +27,16 @@ std::vector<tag_t> random_tags() {
     std::vector<tag_t> tags(buckets * 16);
     std::mt19937 rng(7);
     // Realistic mix: ~80% full slots, the rest free.
-    for (auto& t : tags) t = rng() % 5 == 0 ? tag_t(rng() % 2) : tag_from_hash(rng() * 0x9e3779b97f4a7c15ull);
+    for (auto& t : tags)
+        t = rng() % 5 == 0 ? tag_t(rng() % 2) : tag_from_hash(rng() * 0x9e3779b97f4a7c15ull);
     return tags;
 }
 
 template <class Mask>
 unsigned consume(Mask m) {
     unsigned s = 0;
-    for (unsigned i : m) s += i;
+    for (unsigned i : m)
+        s += i;
     return s;
 }
 

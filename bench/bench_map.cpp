@@ -38,7 +38,8 @@ struct tophash_map {
 std::vector<key_t> random_keys(std::size_t n, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::vector<key_t> keys(n);
-    for (auto& k : keys) k = rng() | 1;  // odd: misses use even keys
+    for (auto& k : keys)
+        k = rng() | 1;  // odd: misses use even keys
     return keys;
 }
 
@@ -48,10 +49,12 @@ void BM_find(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const auto keys = random_keys(n, 1);
     Map m;
-    for (key_t k : keys) m.insert(k, k);
+    for (key_t k : keys)
+        m.insert(k, k);
     std::vector<key_t> probes(std::min<std::size_t>(n, 1 << 20) * 4);
     std::mt19937_64 rng(2);
-    for (auto& p : probes) p = Hit ? keys[rng() % n] : (rng() & ~key_t{1});
+    for (auto& p : probes)
+        p = Hit ? keys[rng() % n] : (rng() & ~key_t{1});
     std::size_t i = 0, found = 0;
     for (auto _ : state) {
         found += m.find(probes[i]);
@@ -67,7 +70,8 @@ void BM_churn(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     auto live = random_keys(n, 3);
     Map m;
-    for (key_t k : live) m.insert(k, k);
+    for (key_t k : live)
+        m.insert(k, k);
     std::mt19937_64 rng(4);
     for (auto _ : state) {
         key_t& slot = live[rng() % n];
@@ -101,7 +105,9 @@ void BM_grow(benchmark::State& state) {
         total_ns = std::chrono::duration<double, std::nano>(prev - start).count();
     }
     std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) { return static_cast<double>(lat[static_cast<std::size_t>(p * (n - 1))]); };
+    auto pct = [&](double p) {
+        return static_cast<double>(lat[static_cast<std::size_t>(p * (n - 1))]);
+    };
     state.counters["p50_ns"] = pct(0.5);
     state.counters["p99_ns"] = pct(0.99);
     state.counters["p99.9_ns"] = pct(0.999);
@@ -117,8 +123,18 @@ BENCHMARK_TEMPLATE(BM_find, absl_map, false)->Name("find_miss/absl") TOPHASH_FIN
 BENCHMARK_TEMPLATE(BM_find, tophash_map, false)->Name("find_miss/tophash") TOPHASH_FIND_SIZES;
 BENCHMARK_TEMPLATE(BM_churn, absl_map)->Name("churn/absl")->Arg(1 << 20);
 BENCHMARK_TEMPLATE(BM_churn, tophash_map)->Name("churn/tophash")->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_grow, absl_map)->Name("grow/absl")->Arg(1 << 23)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_grow, tophash_map)->Name("grow/tophash")->Arg(1 << 23)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_grow, absl_map)
+    ->Name("grow/absl")
+    ->Arg(1 << 23)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_grow, tophash_map)
+    ->Name("grow/tophash")
+    ->Arg(1 << 23)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -116,14 +116,16 @@ void retire_list::reclaim() noexcept {
     const std::uint64_t oldest = epoch_detail::oldest_active_epoch();
     auto keep = std::partition(entries_.begin(), entries_.end(),
                                [&](const entry& x) { return x.epoch > oldest; });
-    for (auto it = keep; it != entries_.end(); ++it) it->del(it->object, it->context);
+    for (auto it = keep; it != entries_.end(); ++it)
+        it->del(it->object, it->context);
     entries_.erase(keep, entries_.end());
     pending_.store(!entries_.empty(), std::memory_order_relaxed);
 }
 
 void retire_list::drain() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const entry& x : entries_) x.del(x.object, x.context);
+    for (const entry& x : entries_)
+        x.del(x.object, x.context);
     entries_.clear();
     pending_.store(false, std::memory_order_relaxed);
 }

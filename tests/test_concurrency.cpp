@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -29,7 +29,8 @@ TEST(StripeLock, ExclusiveSectionsDoNotOverlap) {
             }
         });
     }
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     EXPECT_EQ(counter, 4L * per_thread);
 }
 
@@ -120,10 +121,12 @@ TEST(Epoch, RetiredObjectOutlivesReaders) {
         epoch_guard g;
         tracked* p = shared.load(std::memory_order_acquire);
         entered = true;
-        while (!release.load()) std::this_thread::yield();
+        while (!release.load())
+            std::this_thread::yield();
         seen = p->value.load();  // must still be alive
     });
-    while (!entered.load()) std::this_thread::yield();
+    while (!entered.load())
+        std::this_thread::yield();
     tracked* old = shared.exchange(new tracked);
     list.reserve(1);
     list.retire(old, &free_tracked, nullptr);
@@ -142,9 +145,7 @@ TEST(Epoch, NestedGuardsAndDrain) {
     const int before = tracked::freed.load();
     {
         epoch_guard a;
-        {
-            epoch_guard b;
-        }
+        { epoch_guard b; }
         list.reserve(1);
         list.retire(new tracked, &free_tracked, nullptr);
         list.reclaim();  // this thread is still inside `a`

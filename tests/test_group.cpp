@@ -33,7 +33,8 @@ TYPED_TEST_SUITE(GroupTest, Groups);
 template <class Mask>
 std::vector<unsigned> positions(Mask m) {
     std::vector<unsigned> out;
-    for (unsigned i : m) out.push_back(i);
+    for (unsigned i : m)
+        out.push_back(i);
     return out;
 }
 
@@ -73,8 +74,8 @@ void check_bucket(const std::vector<tag_t>& tags, const std::vector<tag_t>& prob
 TYPED_TEST(GroupTest, EveryTagAtEveryPosition) {
     using G = TypeParam;
     for (unsigned v = 0; v < 256; ++v) {
-        const std::vector<tag_t> backgrounds = {0, 1, 2, 4, 5, 6, 0x7f, 0x80, 0xff,
-                                                tag_t(v ^ 1), tag_t(v + 1), tag_t(v - 1)};
+        const std::vector<tag_t> backgrounds = {
+            0, 1, 2, 4, 5, 6, 0x7f, 0x80, 0xff, tag_t(v ^ 1), tag_t(v + 1), tag_t(v - 1)};
         for (tag_t bg : backgrounds) {
             for (unsigned p = 0; p < G::width; ++p) {
                 std::vector<tag_t> tags(G::width, bg);
@@ -90,12 +91,14 @@ TYPED_TEST(GroupTest, RandomBucketsAllProbes) {
     using G = TypeParam;
     std::mt19937 rng(12345);
     std::vector<tag_t> all(256);
-    for (unsigned i = 0; i < 256; ++i) all[i] = tag_t(i);
+    for (unsigned i = 0; i < 256; ++i)
+        all[i] = tag_t(i);
     for (int round = 0; round < 300; ++round) {
         std::vector<tag_t> tags(G::width);
         // Mostly state tags in some rounds, so that states are dense.
         const bool states = round % 3 == 0;
-        for (auto& t : tags) t = tag_t(states ? rng() % 7 : rng() % 256);
+        for (auto& t : tags)
+            t = tag_t(states ? rng() % 7 : rng() % 256);
         check_bucket<G>(tags, all);
     }
 }
@@ -104,10 +107,12 @@ TYPED_TEST(GroupTest, UnalignedLoads) {
     using G = TypeParam;
     std::vector<tag_t> buf(G::width + 16);
     for (unsigned off = 0; off < 16; ++off) {
-        for (unsigned i = 0; i < buf.size(); ++i) buf[i] = tag_t(i * 37 + off);
+        for (unsigned i = 0; i < buf.size(); ++i)
+            buf[i] = tag_t(i * 37 + off);
         std::vector<tag_t> tags(buf.begin() + off, buf.begin() + off + G::width);
         const G g(buf.data() + off);
-        EXPECT_EQ(positions(g.match(tags[3])), expected(tags, [&](tag_t t) { return t == tags[3]; }));
+        EXPECT_EQ(positions(g.match(tags[3])),
+                  expected(tags, [&](tag_t t) { return t == tags[3]; }));
     }
 }
 

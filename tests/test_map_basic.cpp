@@ -70,7 +70,8 @@ TEST(Map, VisitAndCvisit) {
 TEST(Map, TryEmplaceOrVisitCounts) {
     strmap m;
     for (int i = 0; i < 10; ++i) {
-        const bool inserted = m.try_emplace_or_visit("k", [](int& v) { ++v; }, 1);
+        const bool inserted = m.try_emplace_or_visit(
+            "k", [](int& v) { ++v; }, 1);
         EXPECT_EQ(inserted, i == 0);
     }
     EXPECT_EQ(m.find("k"), 10);
@@ -80,30 +81,35 @@ TEST(Map, TryEmplaceOrVisitCounts) {
 
 TEST(Map, EraseIfKeyAndWholeMap) {
     u64map m;
-    for (std::uint64_t i = 0; i < 1000; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < 1000; ++i)
+        m.insert(i, i);
     EXPECT_FALSE(m.erase_if(3, [](std::uint64_t& v) { return v != 3; }));
     EXPECT_TRUE(m.erase_if(3, [](std::uint64_t& v) { return v == 3; }));
     EXPECT_FALSE(m.contains(3));
     const auto n = m.erase_if([](const std::uint64_t& k, std::uint64_t&) { return k % 2 == 0; });
     EXPECT_EQ(n, 500u);         // the even keys 0, 2, ..., 998
     EXPECT_EQ(m.size(), 499u);  // the odd keys less 3
-    for (std::uint64_t i = 0; i < 1000; ++i) EXPECT_EQ(m.contains(i), i % 2 == 1 && i != 3) << i;
+    for (std::uint64_t i = 0; i < 1000; ++i)
+        EXPECT_EQ(m.contains(i), i % 2 == 1 && i != 3) << i;
 }
 
 TEST(Map, ForEachVisitsAll) {
     u64map m;
-    for (std::uint64_t i = 0; i < 5000; ++i) m.insert(i, i * 3);
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        m.insert(i, i * 3);
     std::map<std::uint64_t, std::uint64_t> seen;
     m.for_each([&](const std::uint64_t& k, const std::uint64_t& v) {
         EXPECT_TRUE(seen.emplace(k, v).second) << "visited twice: " << k;
     });
     ASSERT_EQ(seen.size(), 5000u);
-    for (auto& [k, v] : seen) EXPECT_EQ(v, k * 3);
+    for (auto& [k, v] : seen)
+        EXPECT_EQ(v, k * 3);
 }
 
 TEST(Map, ClearAndReuse) {
     strmap m;
-    for (int i = 0; i < 3000; ++i) m.try_emplace(std::to_string(i), i);
+    for (int i = 0; i < 3000; ++i)
+        m.try_emplace(std::to_string(i), i);
     const auto buckets = m.bucket_count();
     m.clear();
     EXPECT_TRUE(m.empty());
@@ -111,7 +117,8 @@ TEST(Map, ClearAndReuse) {
     const auto st = m.stats();
     EXPECT_EQ(st.slots_full, 0u);
     EXPECT_EQ(st.overflow_buckets, 0u) << "clear returns overflow buckets";
-    for (int i = 0; i < 3000; ++i) m.try_emplace(std::to_string(i), i);
+    for (int i = 0; i < 3000; ++i)
+        m.try_emplace(std::to_string(i), i);
     EXPECT_EQ(m.size(), 3000u);
     EXPECT_EQ(m.bucket_count(), buckets) << "refilling to the same size does not grow";
 }
@@ -120,17 +127,20 @@ TEST(Map, ReserveAvoidsGrowth) {
     u64map m;
     m.reserve(100000);
     const auto buckets = m.bucket_count();
-    for (std::uint64_t i = 0; i < 100000; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < 100000; ++i)
+        m.insert(i, i);
     EXPECT_EQ(m.bucket_count(), buckets);
     EXPECT_FALSE(m.stats().resizing);
     m.reserve(400000);  // grows a non-empty map: every element survives
     EXPECT_GE(m.bucket_count(), 4 * buckets);
-    for (std::uint64_t i = 0; i < 100000; ++i) ASSERT_EQ(m.find(i), i);
+    for (std::uint64_t i = 0; i < 100000; ++i)
+        ASSERT_EQ(m.find(i), i);
 }
 
 TEST(Map, MoveConstructAndAssign) {
     strmap a;
-    for (int i = 0; i < 100; ++i) a.try_emplace(std::to_string(i), i);
+    for (int i = 0; i < 100; ++i)
+        a.try_emplace(std::to_string(i), i);
     strmap b(std::move(a));
     EXPECT_EQ(b.size(), 100u);
     EXPECT_TRUE(a.empty());
@@ -147,7 +157,8 @@ TEST(Map, CapacityConstructor) {
     u64map m(10000);
     const auto b = m.bucket_count();
     EXPECT_GE(b * 16 * 13 / 16, 10000u);
-    for (std::uint64_t i = 0; i < 10000; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < 10000; ++i)
+        m.insert(i, i);
     EXPECT_EQ(m.bucket_count(), b);
 }
 
@@ -176,7 +187,8 @@ TEST(Map, HeterogeneousLookup) {
 // sequential keys spread over buckets and tags.
 TEST(Map, IdentityHashIsMixed) {
     u64map m;
-    for (std::uint64_t i = 0; i < (1u << 16); ++i) m.insert(i << 20, i);  // low bits all zero
+    for (std::uint64_t i = 0; i < (1u << 16); ++i)
+        m.insert(i << 20, i);  // low bits all zero
     const auto st = m.stats();
     EXPECT_LT(st.overflow_buckets, st.bucket_count / 4) << st;
     std::size_t longest = 0;
@@ -195,10 +207,14 @@ TEST(Map, ConstantHashDegradesGracefully) {
     };
     tophash::concurrent_map<std::uint64_t, std::uint64_t, constant_hash> m;
     const std::uint64_t n = 3000;
-    for (std::uint64_t i = 0; i < n; ++i) ASSERT_TRUE(m.insert(i, i));
-    for (std::uint64_t i = 0; i < n; ++i) ASSERT_EQ(m.find(i), i);
-    for (std::uint64_t i = 0; i < n; i += 2) ASSERT_TRUE(m.erase(i));
-    for (std::uint64_t i = n; i < n + n / 2; ++i) ASSERT_TRUE(m.insert(i, i));
+    for (std::uint64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(m.insert(i, i));
+    for (std::uint64_t i = 0; i < n; ++i)
+        ASSERT_EQ(m.find(i), i);
+    for (std::uint64_t i = 0; i < n; i += 2)
+        ASSERT_TRUE(m.erase(i));
+    for (std::uint64_t i = n; i < n + n / 2; ++i)
+        ASSERT_TRUE(m.insert(i, i));
     const auto st = m.stats();
     EXPECT_EQ(st.size, n);
     EXPECT_LE(st.bucket_count, 1024u) << st;  // grows with the count, not per insert

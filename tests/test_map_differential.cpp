@@ -58,7 +58,8 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
                 ASSERT_EQ(m.contains(k), ref.count(k) == 1);
                 break;
             case 8: {
-                const bool inserted = m.try_emplace_or_visit(k, [](std::int64_t& x) { x += 3; }, v);
+                const bool inserted = m.try_emplace_or_visit(
+                    k, [](std::int64_t& x) { x += 3; }, v);
                 auto [it, ins] = ref.try_emplace(k, v);
                 if (!ins) it->second += 3;
                 ASSERT_EQ(inserted, ins);
@@ -82,8 +83,8 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
             case 11:
                 if (rng() % 500 == 0) {
                     const std::int64_t mod = 3 + rng() % 5;
-                    const auto n = m.erase_if(
-                        [&](const K&, std::int64_t& x) { return x % mod == 0; });
+                    const auto n =
+                        m.erase_if([&](const K&, std::int64_t& x) { return x % mod == 0; });
                     std::size_t expect = 0;
                     for (auto it = ref.begin(); it != ref.end();) {
                         if (it->second % mod == 0) {
@@ -116,11 +117,18 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
             }
         }
     }
-    for (auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
+    for (auto& [k, v] : ref)
+        ASSERT_EQ(m.find(k), v);
 }
 
-TEST(Differential, IntegerKeysSmallRange) { run_differential<std::uint64_t>(1, 300, iterations(60000)); }
-TEST(Differential, IntegerKeysGrowing) { run_differential<std::uint64_t>(2, 40000, iterations(150000)); }
-TEST(Differential, StringKeys) { run_differential<std::string>(3, 5000, iterations(60000)); }
+TEST(Differential, IntegerKeysSmallRange) {
+    run_differential<std::uint64_t>(1, 300, iterations(60000));
+}
+TEST(Differential, IntegerKeysGrowing) {
+    run_differential<std::uint64_t>(2, 40000, iterations(150000));
+}
+TEST(Differential, StringKeys) {
+    run_differential<std::string>(3, 5000, iterations(60000));
+}
 
 }  // namespace

@@ -34,7 +34,8 @@ struct trap_eq {
 
 TEST(Exceptions, ThrowingHasherLeavesMapUnchanged) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
-    for (std::uint64_t i = 0; i < 100; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < 100; ++i)
+        m.insert(i, i);
     trap::key = 1000;
     trap::hash_armed = true;
     EXPECT_THROW(m.insert(1000, 1), std::runtime_error);
@@ -64,15 +65,18 @@ TEST(Exceptions, ThrowingHasherDuringEvacuation) {
     }
     trap::hash_armed = false;
     EXPECT_GT(failures, 0) << "the trap was never sprung";
-    for (std::uint64_t w = 10000; w < 10200; ++w) m.insert(w, w);  // resize completes
+    for (std::uint64_t w = 10000; w < 10200; ++w)
+        m.insert(w, w);  // resize completes
     EXPECT_FALSE(m.stats().resizing);
-    for (std::uint64_t i = 0; i < k; ++i) ASSERT_EQ(m.find(i), i);
+    for (std::uint64_t i = 0; i < k; ++i)
+        ASSERT_EQ(m.find(i), i);
     EXPECT_EQ(m.size(), k + 200);
 }
 
 TEST(Exceptions, ThrowingComparator) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
-    for (std::uint64_t i = 0; i < 100; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < 100; ++i)
+        m.insert(i, i);
     trap::key = 50;
     trap::eq_armed = true;
     EXPECT_THROW(m.find(50), std::runtime_error);
@@ -111,7 +115,8 @@ struct fragile {
 TEST(Exceptions, ThrowingConstructorOnInsert) {
     {
         tophash::concurrent_map<int, fragile> m;
-        for (int i = 0; i < 10; ++i) m.try_emplace(i, i);
+        for (int i = 0; i < 10; ++i)
+            m.try_emplace(i, i);
         fragile::countdown = 1;
         EXPECT_THROW(m.try_emplace(100, 1), std::runtime_error);
         fragile::countdown = -1;
@@ -137,7 +142,8 @@ TEST(Exceptions, ThrowingCopyDuringEvacuationRollsBack) {
             fragile::countdown = -1;
         }
         EXPECT_GT(failures, 0);
-        for (int i = 0; i < inserted; ++i) ASSERT_TRUE(m.contains(i)) << i;
+        for (int i = 0; i < inserted; ++i)
+            ASSERT_TRUE(m.contains(i)) << i;
         EXPECT_EQ(m.size(), static_cast<std::size_t>(inserted));
         EXPECT_EQ(fragile::live, inserted) << "no value leaked or destroyed twice";
     }
@@ -197,9 +203,11 @@ TEST(Exceptions, AllocationFailuresAnywhere) {
         }
         EXPECT_GT(failures, 0);
         EXPECT_EQ(m.size(), ref.size());
-        for (auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
+        for (auto& [k, v] : ref)
+            ASSERT_EQ(m.find(k), v);
         m.reserve(200000);  // grows even after all those failures
-        for (auto& [k, v] : ref) ASSERT_EQ(m.find(k), v);
+        for (auto& [k, v] : ref)
+            ASSERT_EQ(m.find(k), v);
     }
     EXPECT_EQ(alloc_control::live_bytes, 0) << "everything allocated was freed";
 }

@@ -38,23 +38,29 @@ std::vector<tag_t> head_tags(const map_t& m) {
 TEST(States, EraseLeavesEmptyOneThenCollapsesToEmptyRest) {
     map_t m;
     const auto keys = distinct_tag_keys(10);
-    for (auto k : keys) m.insert(k, k);
+    for (auto k : keys)
+        m.insert(k, k);
     auto tags = head_tags(m);
-    for (unsigned i = 0; i < 10; ++i) EXPECT_EQ(tags[i], tag_of(keys[i])) << i;
-    for (unsigned i = 10; i < 16; ++i) EXPECT_EQ(tags[i], simd::empty_rest);
+    for (unsigned i = 0; i < 10; ++i)
+        EXPECT_EQ(tags[i], tag_of(keys[i])) << i;
+    for (unsigned i = 10; i < 16; ++i)
+        EXPECT_EQ(tags[i], simd::empty_rest);
 
     // A hole in the middle: emptyOne (full slots follow).
     m.erase(keys[3]);
     tags = head_tags(m);
     EXPECT_EQ(tags[3], simd::empty_one);
     // Erasing 4..8 leaves holes too: slot 9 is still full.
-    for (unsigned i = 4; i < 9; ++i) m.erase(keys[i]);
+    for (unsigned i = 4; i < 9; ++i)
+        m.erase(keys[i]);
     tags = head_tags(m);
-    for (unsigned i = 3; i < 9; ++i) EXPECT_EQ(tags[i], simd::empty_one) << i;
+    for (unsigned i = 3; i < 9; ++i)
+        EXPECT_EQ(tags[i], simd::empty_one) << i;
     // Erasing the last full slot collapses it and the emptyOne run before it.
     m.erase(keys[9]);
     tags = head_tags(m);
-    for (unsigned i = 3; i < 16; ++i) EXPECT_EQ(tags[i], simd::empty_rest) << i;
+    for (unsigned i = 3; i < 16; ++i)
+        EXPECT_EQ(tags[i], simd::empty_rest) << i;
     EXPECT_EQ(tags[2], tag_of(keys[2]));
     std::ostringstream os;
     os << debug::inspect(m, 0);
@@ -64,7 +70,8 @@ TEST(States, EraseLeavesEmptyOneThenCollapsesToEmptyRest) {
 TEST(States, NextInsertReusesTheFreedSlot) {
     map_t m;
     const auto keys = distinct_tag_keys(8);
-    for (unsigned i = 0; i < 6; ++i) m.insert(keys[i], i);
+    for (unsigned i = 0; i < 6; ++i)
+        m.insert(keys[i], i);
     m.erase(keys[1]);
     EXPECT_EQ(head_tags(m)[1], simd::empty_one);
     m.insert(keys[6], 6);
@@ -82,7 +89,8 @@ struct constant_hash {
 
 TEST(States, EmptiedOverflowBucketIsRecycled) {
     concurrent_map<std::uint64_t, std::uint64_t, constant_hash> m;
-    for (std::uint64_t i = 0; i < 40; ++i) m.insert(i, i);  // one chain: 16 + 16 + 8
+    for (std::uint64_t i = 0; i < 40; ++i)
+        m.insert(i, i);  // one chain: 16 + 16 + 8
     auto st = m.stats();
     ASSERT_FALSE(st.resizing);
     EXPECT_EQ(st.overflow_buckets, 2u) << st;
@@ -90,18 +98,22 @@ TEST(States, EmptiedOverflowBucketIsRecycled) {
     const std::size_t b = m.bucket_of(0);
     auto v = debug::inspect(m, b);
     ASSERT_EQ(v.current()->buckets.size(), 3u);
-    for (std::uint64_t i = 32; i < 40; ++i) m.erase(i);
+    for (std::uint64_t i = 32; i < 40; ++i)
+        m.erase(i);
     st = m.stats();
     EXPECT_EQ(st.overflow_buckets, 1u) << st;
     EXPECT_EQ(st.free_overflow_buckets, 1u) << "the emptied bucket is kept for reuse";
     v = debug::inspect(m, b);
     EXPECT_EQ(v.current()->buckets.size(), 2u);
-    for (std::uint64_t i = 40; i < 48; ++i) m.insert(i, i);
+    for (std::uint64_t i = 40; i < 48; ++i)
+        m.insert(i, i);
     st = m.stats();
     EXPECT_EQ(st.overflow_buckets, 2u);
     EXPECT_EQ(st.free_overflow_buckets, 0u) << "the next overflow came from the free list";
-    for (std::uint64_t i = 0; i < 32; ++i) EXPECT_TRUE(m.contains(i));
-    for (std::uint64_t i = 40; i < 48; ++i) EXPECT_TRUE(m.contains(i));
+    for (std::uint64_t i = 0; i < 32; ++i)
+        EXPECT_TRUE(m.contains(i));
+    for (std::uint64_t i = 40; i < 48; ++i)
+        EXPECT_TRUE(m.contains(i));
 }
 
 TEST(States, EvacuationMarksOldSlots) {
@@ -119,7 +131,8 @@ TEST(States, EvacuationMarksOldSlots) {
     const std::uint64_t inserted = k;
     // One more write evacuates its own old bucket plus one at the cursor.
     std::uint64_t writer = 1000;
-    while ((m.bucket_of(writer) & 3) == 0) ++writer;  // not old bucket 0
+    while ((m.bucket_of(writer) & 3) == 0)
+        ++writer;  // not old bucket 0
     m.insert(writer, writer);
     st = m.stats();
     EXPECT_EQ(st.evacuated_buckets, 2u) << st;
@@ -140,17 +153,21 @@ TEST(States, EvacuationMarksOldSlots) {
     EXPECT_EQ(vx.current()->count(simd::min_full), x + (m.bucket_of(writer) == ob));
     EXPECT_EQ(vy.current()->count(simd::min_full), y + (m.bucket_of(writer) == ob + 4));
     // Writes finish the resize; every key is still there.
-    for (std::uint64_t i = 0; i < 8; ++i) m.insert(5000 + i, i);
+    for (std::uint64_t i = 0; i < 8; ++i)
+        m.insert(5000 + i, i);
     EXPECT_FALSE(m.stats().resizing);
-    for (std::uint64_t i = 0; i < inserted; ++i) EXPECT_EQ(m.find(i), i);
+    for (std::uint64_t i = 0; i < inserted; ++i)
+        EXPECT_EQ(m.find(i), i);
 }
 
 // Steady churn reuses slots: the array never grows and no garbage builds up.
 TEST(States, ChurnNeverGrowsOrAccumulates) {
     map_t m;
     const std::uint64_t n = 1 << 14;
-    for (std::uint64_t i = 0; i < n; ++i) m.insert(i, i);
-    while (m.stats().resizing) m.insert(0, 0);  // let a pending resize finish
+    for (std::uint64_t i = 0; i < n; ++i)
+        m.insert(i, i);
+    while (m.stats().resizing)
+        m.insert(0, 0);  // let a pending resize finish
     const auto before = m.stats();
     for (std::uint64_t i = 0; i < 20 * n; ++i) {
         ASSERT_TRUE(m.erase(i));

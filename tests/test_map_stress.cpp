@@ -18,8 +18,10 @@ constexpr int threads = 4;  // more than CI's 2 cores: also exercises preemption
 template <class F>
 void run_threads(int n, F f) {
     std::vector<std::thread> ts;
-    for (int t = 0; t < n; ++t) ts.emplace_back(f, t);
-    for (auto& t : ts) t.join();
+    for (int t = 0; t < n; ++t)
+        ts.emplace_back(f, t);
+    for (auto& t : ts)
+        t.join();
 }
 
 TEST(Stress, DisjointRangesFromATinyTable) {
@@ -27,10 +29,14 @@ TEST(Stress, DisjointRangesFromATinyTable) {
     const std::uint64_t per = static_cast<std::uint64_t>(iterations(40000));
     run_threads(threads, [&](int t) {
         const std::uint64_t base = static_cast<std::uint64_t>(t) * per;
-        for (std::uint64_t i = 0; i < per; ++i) ASSERT_TRUE(m.insert(base + i, base + i));
-        for (std::uint64_t i = 0; i < per; ++i) ASSERT_EQ(m.find(base + i), base + i);
-        for (std::uint64_t i = 0; i < per; i += 2) ASSERT_TRUE(m.erase(base + i));
-        for (std::uint64_t i = 0; i < per; ++i) ASSERT_EQ(m.contains(base + i), i % 2 == 1);
+        for (std::uint64_t i = 0; i < per; ++i)
+            ASSERT_TRUE(m.insert(base + i, base + i));
+        for (std::uint64_t i = 0; i < per; ++i)
+            ASSERT_EQ(m.find(base + i), base + i);
+        for (std::uint64_t i = 0; i < per; i += 2)
+            ASSERT_TRUE(m.erase(base + i));
+        for (std::uint64_t i = 0; i < per; ++i)
+            ASSERT_EQ(m.contains(base + i), i % 2 == 1);
     });
     EXPECT_EQ(m.size(), threads * per / 2);
     std::vector<int> seen(threads * per, 0);
@@ -38,7 +44,8 @@ TEST(Stress, DisjointRangesFromATinyTable) {
         ASSERT_EQ(k, v);
         ++seen[k];
     });
-    for (std::uint64_t k = 0; k < seen.size(); ++k) ASSERT_EQ(seen[k], k % 2 == 1 ? 1 : 0) << k;
+    for (std::uint64_t k = 0; k < seen.size(); ++k)
+        ASSERT_EQ(seen[k], k % 2 == 1 ? 1 : 0) << k;
 }
 
 TEST(Stress, SharedCountersSumExactly) {
@@ -49,7 +56,8 @@ TEST(Stress, SharedCountersSumExactly) {
         std::uint32_t x = 12345u + static_cast<std::uint32_t>(t);
         for (int i = 0; i < per; ++i) {
             x = x * 1664525u + 1013904223u;
-            m.try_emplace_or_visit(static_cast<int>(x % keys), [](long& v) { ++v; }, 1L);
+            m.try_emplace_or_visit(
+                static_cast<int>(x % keys), [](long& v) { ++v; }, 1L);
         }
     });
     long total = 0;
@@ -71,7 +79,8 @@ TEST(Stress, StringCountersUnderSharedLocks) {
     });
     run_threads(threads, [&](int) {
         for (int i = 0; i < per; ++i) {
-            m.try_emplace_or_visit(std::to_string(i % 50), [](long& v) { ++v; }, 1L);
+            m.try_emplace_or_visit(
+                std::to_string(i % 50), [](long& v) { ++v; }, 1L);
         }
     });
     done = true;
@@ -86,14 +95,16 @@ TEST(Stress, StringCountersUnderSharedLocks) {
 TEST(Stress, ReadersFindStableKeysDuringGrowth) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     const std::uint64_t stable = 2000;
-    for (std::uint64_t i = 0; i < stable; ++i) m.insert(i, i * 7);
+    for (std::uint64_t i = 0; i < stable; ++i)
+        m.insert(i, i * 7);
     const std::uint64_t per = static_cast<std::uint64_t>(iterations(60000));
     std::atomic<int> writers_left{2};
     std::atomic<long> misses{0}, lookups{0};
     run_threads(threads, [&](int t) {
         if (t < 2) {
             const std::uint64_t base = 1000000 * (t + 1);
-            for (std::uint64_t i = 0; i < per; ++i) m.insert(base + i, i);
+            for (std::uint64_t i = 0; i < per; ++i)
+                m.insert(base + i, i);
             writers_left.fetch_sub(1);
         } else {
             std::uint64_t i = static_cast<std::uint64_t>(t);
@@ -114,7 +125,8 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
 TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     const std::uint64_t stable = 3000;
-    for (std::uint64_t i = 0; i < stable; ++i) m.insert(i, i);
+    for (std::uint64_t i = 0; i < stable; ++i)
+        m.insert(i, i);
     std::atomic<bool> done{false};
     std::atomic<int> passes{0};
     std::thread writer([&] {
@@ -129,7 +141,8 @@ TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
         m.for_each([&](std::uint64_t k, std::uint64_t) {
             if (k < stable) ++seen[k];
         });
-        for (std::uint64_t k = 0; k < stable; ++k) ASSERT_EQ(seen[k], 1) << "key " << k;
+        for (std::uint64_t k = 0; k < stable; ++k)
+            ASSERT_EQ(seen[k], 1) << "key " << k;
         passes.fetch_add(1);
     }
     writer.join();
@@ -159,7 +172,8 @@ TEST(Stress, ChurnKeepsInvariants) {
             slot = next;
             next += threads;
         }
-        for (std::uint64_t k : mine) ASSERT_EQ(m.find(k), k);
+        for (std::uint64_t k : mine)
+            ASSERT_EQ(m.find(k), k);
     });
     EXPECT_EQ(m.size(), threads * live_per_thread);
     const auto st = m.stats();

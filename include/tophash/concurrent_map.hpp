@@ -36,7 +36,7 @@ namespace tophash {
 template <class Key, class T, class Hash = std::hash<Key>, class KeyEqual = std::equal_to<Key>,
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class concurrent_map {
-public:
+  public:
     using key_type = Key;
     using mapped_type = T;
     using value_type = std::pair<const Key, T>;
@@ -51,14 +51,15 @@ public:
     static constexpr bool optimistic_reads =
         std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<T>;
 
-private:
+  private:
     using slot_type = detail::slot<Key, T>;
     using table_type = detail::table<slot_type>;
     using bucket_type = typename table_type::bucket_type;
     using node_type = typename table_type::node_type;
     using stripe_type = typename table_type::stripe_type;
     using memory = detail::table_memory<Allocator>;
-    using table_alloc = typename std::allocator_traits<Allocator>::template rebind_alloc<table_type>;
+    using table_alloc =
+        typename std::allocator_traits<Allocator>::template rebind_alloc<table_type>;
     using stripe_alloc =
         typename std::allocator_traits<Allocator>::template rebind_alloc<stripe_type>;
     static constexpr unsigned width = bucket_type::width;
@@ -71,10 +72,10 @@ private:
         : std::true_type {};
     static constexpr bool transparent = is_transparent_pair<Hash, KeyEqual>::value;
     template <class K>
-    using enable_if_transparent_t = std::enable_if_t<
-        transparent && !std::is_convertible_v<const K&, const Key&>, int>;
+    using enable_if_transparent_t =
+        std::enable_if_t<transparent && !std::is_convertible_v<const K&, const Key&>, int>;
 
-public:
+  public:
     // ---------------------------------------------------------------- setup
     concurrent_map() = default;
     explicit concurrent_map(size_type capacity, const Hash& hash = Hash(),
@@ -154,29 +155,29 @@ public:
     template <class... Args>
     bool try_emplace(const Key& key, Args&&... args) {
         const std::uint64_t h = hash_of(key);
-        return write_op(h, "try_emplace", [&](table_type& t, stripe_type& s, std::size_t bi,
-                                              bool& grow) {
-            auto [b, i] = find_in_chain(t, bi, h, key);
-            if (b != nullptr) return false;
-            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
-            return true;
-        });
+        return write_op(h, "try_emplace",
+                        [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
+                            auto [b, i] = find_in_chain(t, bi, h, key);
+                            if (b != nullptr) return false;
+                            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
+                            return true;
+                        });
     }
 
     // True if inserted, false if an existing value was assigned.
     template <class M>
     bool insert_or_assign(const Key& key, M&& value) {
         const std::uint64_t h = hash_of(key);
-        return write_op(h, "insert_or_assign", [&](table_type& t, stripe_type& s,
-                                                   std::size_t bi, bool& grow) {
-            auto [b, i] = find_in_chain(t, bi, h, key);
-            if (b != nullptr) {
-                assign_value(b->slot_at(i)->second, std::forward<M>(value));
-                return false;
-            }
-            emplace_new(t, s, bi, h, grow, key, std::forward<M>(value));
-            return true;
-        });
+        return write_op(h, "insert_or_assign",
+                        [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
+                            auto [b, i] = find_in_chain(t, bi, h, key);
+                            if (b != nullptr) {
+                                assign_value(b->slot_at(i)->second, std::forward<M>(value));
+                                return false;
+                            }
+                            emplace_new(t, s, bi, h, grow, key, std::forward<M>(value));
+                            return true;
+                        });
     }
 
     // Inserts T(args...) and returns true, or calls f(T&) on the present
@@ -184,16 +185,16 @@ public:
     template <class F, class... Args>
     bool try_emplace_or_visit(const Key& key, F&& f, Args&&... args) {
         const std::uint64_t h = hash_of(key);
-        return write_op(h, "try_emplace_or_visit", [&](table_type& t, stripe_type& s,
-                                                       std::size_t bi, bool& grow) {
-            auto [b, i] = find_in_chain(t, bi, h, key);
-            if (b != nullptr) {
-                call_visitor(b->slot_at(i)->second, f);
-                return false;
-            }
-            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
-            return true;
-        });
+        return write_op(h, "try_emplace_or_visit",
+                        [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
+                            auto [b, i] = find_in_chain(t, bi, h, key);
+                            if (b != nullptr) {
+                                call_visitor(b->slot_at(i)->second, f);
+                                return false;
+                            }
+                            emplace_new(t, s, bi, h, grow, key, std::forward<Args>(args)...);
+                            return true;
+                        });
     }
     template <class F>
     bool insert_or_visit(const Key& key, const T& value, F&& f) {
@@ -306,7 +307,8 @@ public:
                     continue;
                 }
                 if (table_type* o = t->old.load(std::memory_order_acquire)) {
-                    for (std::size_t i = 0; i < o->bucket_count(); ++i) evacuate_bucket(*t, *o, i);
+                    for (std::size_t i = 0; i < o->bucket_count(); ++i)
+                        evacuate_bucket(*t, *o, i);
                     continue;
                 }
                 if (t->grow_at >= n) break;
@@ -382,7 +384,8 @@ public:
         }
         scan(*t, false);
         st.size = size();
-        st.load_factor = static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
+        st.load_factor =
+            static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
         return st;
     }
 
@@ -399,7 +402,8 @@ public:
             c.evacuated = tab.head(bi).evacuated();
             for (bucket_type b = tab.head(bi); b != nullptr; b = b->next()) {
                 std::vector<simd::tag_t> tags(width);
-                for (unsigned i = 0; i < width; ++i) tags[i] = b->tag(i);
+                for (unsigned i = 0; i < width; ++i)
+                    tags[i] = b->tag(i);
                 c.buckets.push_back(std::move(tags));
             }
             v.chains.push_back(std::move(c));
@@ -418,8 +422,7 @@ public:
         return t == nullptr ? 0 : static_cast<std::size_t>(hash_of(key) & t->bucket_mask);
     }
 
-private:
-
+  private:
     // ---------------------------------------------------------------- hashing
     template <class K>
     std::uint64_t hash_of(const K& key) const {
@@ -447,11 +450,13 @@ private:
             t->flush_batch = batch > 0 ? static_cast<std::int64_t>(batch) : 1;
             stripe_alloc sa(alloc_);
             t->stripes = &*std::allocator_traits<stripe_alloc>::allocate(sa, nstripes);
-            for (std::size_t i = 0; i < nstripes; ++i) ::new (&t->stripes[i]) stripe_type();
+            for (std::size_t i = 0; i < nstripes; ++i)
+                ::new (&t->stripes[i]) stripe_type();
             try {
                 t->ctrls = memory::template allocate<detail::bucket_ctrl>(alloc_, nbuckets, true);
                 try {
-                    t->slots = memory::template allocate<slot_type>(alloc_, nbuckets * width, false);
+                    t->slots =
+                        memory::template allocate<slot_type>(alloc_, nbuckets * width, false);
                 } catch (...) {
                     memory::deallocate(alloc_, t->ctrls, nbuckets);
                     throw;
@@ -548,13 +553,13 @@ private:
     // Marks a chain as being written for optimistic readers (its head's
     // version is odd meanwhile). Held with the stripe's exclusive lock.
     class chain_write {
-    public:
+      public:
         explicit chain_write(bucket_type head) noexcept : head_(head) { head_.begin_write(); }
         ~chain_write() { head_.end_write(); }
         chain_write(const chain_write&) = delete;
         chain_write& operator=(const chain_write&) = delete;
 
-    private:
+      private:
         bucket_type head_;
     };
 
@@ -579,10 +584,11 @@ private:
         s.free_overflow = b.as_node();
     }
 
-    // ---------------------------------------------------------------- chain operations (stripe locked)
+    // ---------------------------------------------------------------- chain operations (stripe
+    // locked)
     template <class K>
     std::pair<bucket_type, unsigned> find_in_chain(table_type& t, std::size_t bi, std::uint64_t h,
-                                                    const K& key) const {
+                                                   const K& key) const {
         const simd::tag_t tag = simd::tag_from_hash(h);
         for (bucket_type b = t.head(bi); b != nullptr; b = b->next()) {
             const auto g = b->match_group();
@@ -693,7 +699,8 @@ private:
                 // b is now entirely empty and (by the invariant that a chain
                 // never ends in an empty overflow bucket) last: unlink it.
                 bucket_type prev = head;
-                while (prev->next() != b) prev = prev->next();
+                while (prev->next() != b)
+                    prev = prev->next();
                 prev->set_next(nullptr);
                 for (bucket_type x = b; x != nullptr;) {
                     const bucket_type n = x->next();
@@ -735,12 +742,11 @@ private:
         return n;
     }
 
-    // ---------------------------------------------------------------- size estimate and growth triggers
-    // Exact per-stripe counts serve size(); growth needs the total on every
-    // insert, which one shared counter would turn into a hot cache line. Each
-    // stripe instead adds its change to approx_size_ once it reaches
-    // flush_batch, so the estimate lags by at most grow_at / 16 and the shared
-    // line is written once per batch.
+    // ---------------------------------------------------------------- size estimate and growth
+    // triggers Exact per-stripe counts serve size(); growth needs the total on every insert, which
+    // one shared counter would turn into a hot cache line. Each stripe instead adds its change to
+    // approx_size_ once it reaches flush_batch, so the estimate lags by at most grow_at / 16 and
+    // the shared line is written once per batch.
     bool note_count(table_type& t, stripe_type& s, std::int64_t delta) noexcept {
         s.count.store(s.count.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
         s.pending += delta;
@@ -842,8 +848,8 @@ private:
         }
     }
 
-    void move_chain(table_type& t, table_type& o, bucket_type head, std::size_t xi,
-                    std::size_t yi, stripe_type& xs, stripe_type& ys, stripe_type& os) {
+    void move_chain(table_type& t, table_type& o, bucket_type head, std::size_t xi, std::size_t yi,
+                    stripe_type& xs, stripe_type& ys, stripe_type& os) {
         const std::size_t ybit = o.bucket_count();
         // 1. Hash every element before changing anything: a throwing hasher
         //    leaves the map untouched. 64 cover a typical chain without
@@ -878,11 +884,15 @@ private:
         try {
             xo.reserve(need(to_x));
             yo.reserve(need(to_y));
-            for (; taken_x < need(to_x); ++taken_x) xo.push_back(acquire_overflow(t, xs));
-            for (; taken_y < need(to_y); ++taken_y) yo.push_back(acquire_overflow(t, ys));
+            for (; taken_x < need(to_x); ++taken_x)
+                xo.push_back(acquire_overflow(t, xs));
+            for (; taken_y < need(to_y); ++taken_y)
+                yo.push_back(acquire_overflow(t, ys));
         } catch (...) {
-            for (bucket_type b : xo) release_overflow(xs, b);
-            for (bucket_type b : yo) release_overflow(ys, b);
+            for (bucket_type b : xo)
+                release_overflow(xs, b);
+            for (bucket_type b : yo)
+                release_overflow(ys, b);
             throw;
         }
         // 3. Place the elements. Destination chains are empty: nothing else
@@ -918,8 +928,10 @@ private:
             // Undo: the destinations held nothing before this evacuation.
             clear_chain(t, xs, xhead, true);
             if (yhead != xhead) clear_chain(t, ys, yhead, true);
-            for (std::size_t k = cx.next_overflow; k < xo.size(); ++k) release_overflow(xs, xo[k]);
-            for (std::size_t k = cy.next_overflow; k < yo.size(); ++k) release_overflow(ys, yo[k]);
+            for (std::size_t k = cx.next_overflow; k < xo.size(); ++k)
+                release_overflow(xs, xo[k]);
+            for (std::size_t k = cy.next_overflow; k < yo.size(); ++k)
+                release_overflow(ys, yo[k]);
             throw;
         }
         // 4. Commit: destroy the old elements and mark every old slot. The
@@ -988,7 +1000,8 @@ private:
                     create_first_table(1);
                     continue;
                 }
-                if (table_type* o = t->old.load(std::memory_order_acquire)) help_evacuate(*t, *o, h);
+                if (table_type* o = t->old.load(std::memory_order_acquire))
+                    help_evacuate(*t, *o, h);
                 const std::size_t bi = h & t->bucket_mask;
                 stripe_type& s = t->stripe_of(bi);
                 concurrency::exclusive_guard lock(s.lock);
@@ -1023,18 +1036,19 @@ private:
     template <class K, class P>
     bool erase_if_impl(const K& key, P& pred) {
         const std::uint64_t h = hash_of(key);
-        return write_op<false>(h, "erase", [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
-            auto [b, i] = find_in_chain(t, bi, h, key);
-            if (b == nullptr) return false;
-            bool yes;
-            {
-                concurrency::reentrancy_guard g(this);
-                yes = pred(b->slot_at(i)->second);
-            }
-            if (!yes) return false;
-            erase_at(t, s, t.head(bi), b, i);
-            return true;
-        });
+        return write_op<false>(h, "erase",
+                               [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
+                                   auto [b, i] = find_in_chain(t, bi, h, key);
+                                   if (b == nullptr) return false;
+                                   bool yes;
+                                   {
+                                       concurrency::reentrancy_guard g(this);
+                                       yes = pred(b->slot_at(i)->second);
+                                   }
+                                   if (!yes) return false;
+                                   erase_at(t, s, t.head(bi), b, i);
+                                   return true;
+                               });
     }
 
     // ---------------------------------------------------------------- read path
@@ -1163,7 +1177,8 @@ private:
         };
         table_type* o = t->old.load(std::memory_order_acquire);
         if (o == nullptr) {
-            for (std::size_t bi = 0; bi < t->bucket_count(); ++bi) visit_chain(*t, bi, false);
+            for (std::size_t bi = 0; bi < t->bucket_count(); ++bi)
+                visit_chain(*t, bi, false);
             return;
         }
         const std::size_t n = o->bucket_count();

@@ -12,19 +12,25 @@ namespace tophash::debug {
 
 inline const char* state_name(simd::tag_t t) noexcept {
     switch (t) {
-        case simd::empty_rest: return "emptyRest";
-        case simd::empty_one: return "emptyOne";
-        case simd::evacuated_x: return "evacuatedX";
-        case simd::evacuated_y: return "evacuatedY";
-        case simd::evacuated_empty: return "evacuatedEmpty";
-        default: return "full";
+        case simd::empty_rest:
+            return "emptyRest";
+        case simd::empty_one:
+            return "emptyOne";
+        case simd::evacuated_x:
+            return "evacuatedX";
+        case simd::evacuated_y:
+            return "evacuatedY";
+        case simd::evacuated_empty:
+            return "evacuatedEmpty";
+        default:
+            return "full";
     }
 }
 
 // One chain (head bucket and its overflow buckets) as its tags read under
 // the stripe's shared lock.
 struct chain_view {
-    std::string array;   // "current" or "old" (while a resize is under way)
+    std::string array;  // "current" or "old" (while a resize is under way)
     std::size_t index = 0;
     bool evacuated = false;
     std::vector<std::vector<simd::tag_t>> buckets;  // tags of each bucket, head first
@@ -32,7 +38,8 @@ struct chain_view {
     std::size_t count(simd::tag_t state) const {
         std::size_t n = 0;
         for (const auto& b : buckets) {
-            for (simd::tag_t t : b) n += state == simd::min_full ? simd::is_full(t) : t == state;
+            for (simd::tag_t t : b)
+                n += state == simd::min_full ? simd::is_full(t) : t == state;
         }
         return n;
     }
@@ -74,7 +81,8 @@ inline std::ostream& operator<<(std::ostream& os, const chain_view& c) {
 }
 
 inline std::ostream& operator<<(std::ostream& os, const bucket_view& v) {
-    for (const auto& c : v.chains) os << c;
+    for (const auto& c : v.chains)
+        os << c;
     return os;
 }
 

@@ -10,18 +10,18 @@ namespace tophash {
 // A snapshot taken stripe by stripe: exact when the map is quiescent,
 // approximate while other threads write.
 struct map_stats {
-    std::size_t size = 0;                 // elements
-    std::size_t bucket_count = 0;         // head buckets of the current array
+    std::size_t size = 0;          // elements
+    std::size_t bucket_count = 0;  // head buckets of the current array
     std::size_t slots_per_bucket = 0;
-    std::size_t overflow_buckets = 0;     // linked into chains (current array)
+    std::size_t overflow_buckets = 0;       // linked into chains (current array)
     std::size_t free_overflow_buckets = 0;  // held by stripes for reuse
     std::size_t stripe_count = 0;
-    double load_factor = 0;               // size / (bucket_count * slots_per_bucket)
+    double load_factor = 0;  // size / (bucket_count * slots_per_bucket)
     // Slot states over the current array's chains.
     std::size_t slots_full = 0;
     std::size_t slots_empty_one = 0;
     std::size_t slots_empty_rest = 0;
-    std::size_t slots_evacuated = 0;      // in the old array, while resizing
+    std::size_t slots_evacuated = 0;  // in the old array, while resizing
     // chain_length_histogram[k]: chains of k buckets (head + k-1 overflow).
     std::vector<std::size_t> chain_length_histogram;
     // Resize progress: old buckets evacuated out of old_bucket_count.
@@ -29,15 +29,15 @@ struct map_stats {
     bool same_size_resize = false;
     std::size_t old_bucket_count = 0;
     std::size_t evacuated_buckets = 0;
-    std::size_t bytes = 0;                // memory held by the arrays, buckets and locks
+    std::size_t bytes = 0;  // memory held by the arrays, buckets and locks
 };
 
 inline std::ostream& operator<<(std::ostream& os, const map_stats& s) {
     os << "size " << s.size << ", buckets " << s.bucket_count << " x " << s.slots_per_bucket
        << " (+" << s.overflow_buckets << " overflow, " << s.free_overflow_buckets
        << " free), stripes " << s.stripe_count << ", load " << s.load_factor << "\nslots: full "
-       << s.slots_full << ", emptyOne " << s.slots_empty_one << ", emptyRest "
-       << s.slots_empty_rest << ", evacuated " << s.slots_evacuated << "\nchains:";
+       << s.slots_full << ", emptyOne " << s.slots_empty_one << ", emptyRest " << s.slots_empty_rest
+       << ", evacuated " << s.slots_evacuated << "\nchains:";
     for (std::size_t k = 1; k < s.chain_length_histogram.size(); ++k) {
         if (s.chain_length_histogram[k] != 0) os << ' ' << k << ':' << s.chain_length_histogram[k];
     }

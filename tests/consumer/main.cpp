@@ -10,10 +10,13 @@ int main() {
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
         threads.emplace_back([&] {
-            for (int i = 0; i < 10000; ++i) counts.try_emplace_or_visit(i % 100, [](long& v) { ++v; }, 1);
+            for (int i = 0; i < 10000; ++i)
+                counts.try_emplace_or_visit(
+                    i % 100, [](long& v) { ++v; }, 1);
         });
     }
-    for (auto& th : threads) th.join();
+    for (auto& th : threads)
+        th.join();
     long total = 0;
     counts.for_each([&](int, long v) { total += v; });
     std::printf("keys %zu, total %ld\n", counts.size(), total);

@@ -11,17 +11,18 @@ namespace tophash::concurrency {
 // Once the holder has likely been descheduled (more threads than cores), more
 // spinning only burns the holder's CPU, so the waiter yields instead.
 class backoff {
-public:
+  public:
     void pause() noexcept {
         if (spins_ < spin_limit) {
-            for (unsigned i = 0; i < (1u << (spins_ / 16)); ++i) cpu_relax();
+            for (unsigned i = 0; i < (1u << (spins_ / 16)); ++i)
+                cpu_relax();
             ++spins_;
         } else {
             std::this_thread::yield();
         }
     }
 
-private:
+  private:
     // ~64 pauses of growing length cover a few microseconds on current CPUs:
     // longer than any stripe's critical section when its holder is running.
     static constexpr unsigned spin_limit = 64;

@@ -33,7 +33,7 @@ extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
 // Marks the calling thread as reading shared structures. Nestable. The reader
 // writes only its own padded record, never a line other threads write.
 class epoch_guard {
-public:
+  public:
     epoch_guard() {
         using namespace epoch_detail;
         // The registration call stays out of line and cold: with it inlined
@@ -66,7 +66,7 @@ public:
     epoch_guard(const epoch_guard&) = delete;
     epoch_guard& operator=(const epoch_guard&) = delete;
 
-private:
+  private:
     epoch_detail::record* r_;
     bool outermost_;
 };
@@ -75,7 +75,7 @@ private:
 // could have seen them has left its critical section. Owned by one container,
 // so destroying the container frees whatever is still pending.
 class retire_list {
-public:
+  public:
     using deleter = void (*)(void* object, void* context) noexcept;
 
     retire_list() = default;
@@ -94,7 +94,7 @@ public:
     void drain() noexcept;
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     struct entry {
         std::uint64_t epoch;
         void* object;

@@ -12,7 +12,7 @@ namespace tophash::concurrency {
 // containers whose callbacks it is running; every public operation checks it.
 // Costs nothing unless TOPHASH_ASSERTS is on (default: when NDEBUG is not set).
 class reentrancy_guard {
-public:
+  public:
     explicit reentrancy_guard(const void* owner) noexcept : owner_(owner), prev_(top()) {
         top() = this;
     }
@@ -35,7 +35,7 @@ public:
         std::abort();
     }
 
-private:
+  private:
     static const reentrancy_guard*& top() noexcept {
         static thread_local const reentrancy_guard* t = nullptr;
         return t;

@@ -21,15 +21,14 @@ namespace tophash::concurrency {
 // the fences synchronise and the reader sees seq changed (Boehm, "Can seqlocks
 // get along with programming language memory models?", 2012).
 class stripe_lock {
-public:
+  public:
     // --- exclusive side ---
     void lock() noexcept {
         backoff b;
         for (;;) {
             std::uint64_t s = seq_.load(std::memory_order_relaxed);
-            if ((s & 1) == 0 &&
-                seq_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
-                                           std::memory_order_relaxed)) {
+            if ((s & 1) == 0 && seq_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
+                                                           std::memory_order_relaxed)) {
                 break;
             }
             b.pause();
@@ -37,7 +36,8 @@ public:
         publish_write_start();
         // Dekker-style handshake with lock_shared: both sides use seq_cst, so
         // either the reader sees our odd seq or we see its count.
-        while (readers_.load(std::memory_order_seq_cst) != 0) b.pause();
+        while (readers_.load(std::memory_order_seq_cst) != 0)
+            b.pause();
     }
     bool try_lock() noexcept {
         std::uint64_t s = seq_.load(std::memory_order_relaxed);
@@ -47,7 +47,8 @@ public:
         }
         publish_write_start();
         backoff b;
-        while (readers_.load(std::memory_order_seq_cst) != 0) b.pause();
+        while (readers_.load(std::memory_order_seq_cst) != 0)
+            b.pause();
         return true;
     }
     // Only the holder writes seq_ while it is odd, so a plain store (no RMW)
@@ -64,7 +65,8 @@ public:
             readers_.fetch_add(1, std::memory_order_seq_cst);
             if ((seq_.load(std::memory_order_seq_cst) & 1) == 0) return;
             readers_.fetch_sub(1, std::memory_order_relaxed);
-            while ((seq_.load(std::memory_order_relaxed) & 1) != 0) b.pause();
+            while ((seq_.load(std::memory_order_relaxed) & 1) != 0)
+                b.pause();
         }
     }
     void unlock_shared() noexcept { readers_.fetch_sub(1, std::memory_order_release); }
@@ -95,7 +97,7 @@ public:
 #endif
     }
 
-private:
+  private:
     void publish_write_start() noexcept {
 #if !defined(TOPHASH_TSAN)
         std::atomic_thread_fence(std::memory_order_release);
@@ -109,24 +111,24 @@ private:
 // RAII holders (std::lock_guard / std::shared_lock would do, but these keep
 // the header free of <mutex> and <shared_mutex>).
 class exclusive_guard {
-public:
+  public:
     explicit exclusive_guard(stripe_lock& l) noexcept : l_(&l) { l_->lock(); }
     ~exclusive_guard() { l_->unlock(); }
     exclusive_guard(const exclusive_guard&) = delete;
     exclusive_guard& operator=(const exclusive_guard&) = delete;
 
-private:
+  private:
     stripe_lock* l_;
 };
 
 class shared_guard {
-public:
+  public:
     explicit shared_guard(stripe_lock& l) noexcept : l_(&l) { l_->lock_shared(); }
     ~shared_guard() { l_->unlock_shared(); }
     shared_guard(const shared_guard&) = delete;
     shared_guard& operator=(const shared_guard&) = delete;
 
-private:
+  private:
     stripe_lock* l_;
 };
 

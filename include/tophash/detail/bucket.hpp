@@ -56,7 +56,7 @@ struct overflow_node {
 // the same for both kinds.
 template <class Slot>
 class bucket_ref {
-public:
+  public:
     using node = overflow_node<Slot>;
     static constexpr unsigned width = bucket_width;
 
@@ -108,7 +108,9 @@ public:
     // an optimistic lookup validates against it without touching another
     // line. Every change to the chain (slots, tags, links) happens between
     // begin_write and end_write, under the stripe's exclusive lock.
-    std::uint64_t read_begin() const noexcept { return concurrency::seqcount::read_begin(&c_->version); }
+    std::uint64_t read_begin() const noexcept {
+        return concurrency::seqcount::read_begin(&c_->version);
+    }
     bool read_validate(std::uint64_t v) const noexcept {
         return concurrency::seqcount::read_validate(&c_->version, v);
     }
@@ -119,11 +121,12 @@ public:
     // resets head buckets inside their write section, and readers must see
     // the count move forward, never back.
     void reset() const noexcept {
-        for (unsigned i = 0; i < width; ++i) set_tag(i, simd::empty_rest);
+        for (unsigned i = 0; i < width; ++i)
+            set_tag(i, simd::empty_rest);
         __atomic_store_n(&c_->overflow, nullptr, __ATOMIC_RELEASE);
     }
 
-private:
+  private:
     bucket_ctrl* c_ = nullptr;
     Slot* s_ = nullptr;
 };

@@ -48,7 +48,7 @@ struct table {
     bucket_ctrl* ctrls = nullptr;  // zeroed: all buckets empty
     Slot* slots = nullptr;         // uninitialised until a tag says full
     stripe_type* stripes = nullptr;
-    std::size_t grow_at = 0;      // element count that starts the next growth
+    std::size_t grow_at = 0;       // element count that starts the next growth
     std::int64_t flush_batch = 1;  // see concurrent_map::note_count
 
     // Resize state while this array is the target of an evacuation.
@@ -68,7 +68,8 @@ struct table {
         return bucket_type(&ctrls[bucket_index], slots + bucket_index * bucket_width);
     }
     std::size_t bytes() const noexcept {
-        return sizeof(table) + bucket_count() * (sizeof(bucket_ctrl) + bucket_width * sizeof(Slot)) +
+        return sizeof(table) +
+               bucket_count() * (sizeof(bucket_ctrl) + bucket_width * sizeof(Slot)) +
                stripe_count() * sizeof(stripe_type) +
                overflow_count.load(std::memory_order_relaxed) * sizeof(node_type);
     }
@@ -83,7 +84,8 @@ struct table {
 // Smallest power-of-two bucket count whose growth threshold is >= n.
 inline std::size_t buckets_for_capacity(std::size_t n) noexcept {
     std::size_t b = 1;
-    while (b * simd::group::width * max_load_num / max_load_den < n) b *= 2;
+    while (b * simd::group::width * max_load_num / max_load_den < n)
+        b *= 2;
     return b;
 }
 

@@ -14,7 +14,7 @@ template <class Word, int Shift>
 class bitmask {
     static_assert(std::is_unsigned_v<Word>);
 
-public:
+  public:
     constexpr explicit bitmask(Word bits) noexcept : bits_(bits) {}
 
     constexpr bool any() const noexcept { return bits_ != 0; }
@@ -24,9 +24,7 @@ public:
     // Index of the lowest slot in the set; requires any().
     unsigned lowest() const noexcept { return ctz(bits_) >> Shift; }
     // Index of the highest slot in the set; requires any().
-    unsigned highest() const noexcept {
-        return (sizeof(Word) * 8 - 1 - clz(bits_)) >> Shift;
-    }
+    unsigned highest() const noexcept { return (sizeof(Word) * 8 - 1 - clz(bits_)) >> Shift; }
     unsigned count() const noexcept {
         if constexpr (sizeof(Word) <= 4) {
             return static_cast<unsigned>(__builtin_popcount(bits_));
@@ -37,7 +35,7 @@ public:
 
     // Range-for support: `for (unsigned i : mask)` visits slots low to high.
     class iterator {
-    public:
+      public:
         constexpr explicit iterator(Word bits) noexcept : bits_(bits) {}
         unsigned operator*() const noexcept { return ctz(bits_) >> Shift; }
         iterator& operator++() noexcept {
@@ -46,13 +44,13 @@ public:
         }
         constexpr bool operator!=(const iterator& o) const noexcept { return bits_ != o.bits_; }
 
-    private:
+      private:
         Word bits_;
     };
     iterator begin() const noexcept { return iterator(bits_); }
     iterator end() const noexcept { return iterator(0); }
 
-private:
+  private:
     static unsigned ctz(Word w) noexcept {
         if constexpr (sizeof(Word) <= 4) {
             return static_cast<unsigned>(__builtin_ctz(w));

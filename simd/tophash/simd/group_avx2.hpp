@@ -13,7 +13,7 @@
 namespace tophash::simd {
 
 class group_avx2 {
-public:
+  public:
     static constexpr unsigned width = 32;
     using mask = bitmask<std::uint32_t, 0>;
 
@@ -47,7 +47,7 @@ public:
         return bits(_mm256_cmpeq_epi8(_mm256_max_epu8(v_, _mm256_set1_epi8(min_full)), v_));
     }
 
-private:
+  private:
     static mask bits(__m256i m) noexcept {
         return mask(static_cast<std::uint32_t>(_mm256_movemask_epi8(m)));
     }

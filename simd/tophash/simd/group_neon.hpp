@@ -17,7 +17,7 @@ namespace tophash::simd {
 // the mask iterates with ctz / 4. Keeping one bit per nibble lets
 // `bits &= bits - 1` clear exactly one slot.
 class group_neon {
-public:
+  public:
     static constexpr unsigned width = 16;
     using mask = bitmask<std::uint64_t, 2>;
 
@@ -36,7 +36,7 @@ public:
     mask match_empty_rest() const noexcept { return bits(vceqzq_u8(v_)); }
     mask match_full() const noexcept { return bits(vcgeq_u8(v_, vdupq_n_u8(min_full))); }
 
-private:
+  private:
     static mask bits(uint8x16_t m) noexcept {
         const uint8x8_t nibbles = vshrn_n_u16(vreinterpretq_u16_u8(m), 4);
         const std::uint64_t raw = vget_lane_u64(vreinterpret_u64_u8(nibbles), 0);

@@ -35,7 +35,7 @@ static_assert(zero_bytes(0x0100ff0000000001ull) == 0x0080008080808000ull);
 }  // namespace swar
 
 class group_portable {
-public:
+  public:
     static constexpr unsigned width = 16;
     using mask = bitmask<std::uint32_t, 0>;
 
@@ -70,7 +70,7 @@ public:
                        (((hi_ & swar::low7) + bias) | hi_) & swar::msb);
     }
 
-private:
+  private:
     static mask combine(std::uint64_t lo, std::uint64_t hi) noexcept {
         return mask(swar::gather_msbs(lo) | (swar::gather_msbs(hi) << 8));
     }

@@ -12,7 +12,7 @@
 namespace tophash::simd {
 
 class group_sse2 {
-public:
+  public:
     static constexpr unsigned width = 16;
     using mask = bitmask<std::uint32_t, 0>;
 
@@ -33,15 +33,13 @@ public:
     mask match_free() const noexcept {
         return bits(_mm_cmpeq_epi8(_mm_min_epu8(v_, _mm_set1_epi8(empty_one)), v_));
     }
-    mask match_empty_rest() const noexcept {
-        return bits(_mm_cmpeq_epi8(v_, _mm_setzero_si128()));
-    }
+    mask match_empty_rest() const noexcept { return bits(_mm_cmpeq_epi8(v_, _mm_setzero_si128())); }
     // Unsigned tag >= 5  <=>  max(tag, 5) == tag.
     mask match_full() const noexcept {
         return bits(_mm_cmpeq_epi8(_mm_max_epu8(v_, _mm_set1_epi8(min_full)), v_));
     }
 
-private:
+  private:
     static mask bits(__m128i m) noexcept {
         return mask(static_cast<std::uint32_t>(_mm_movemask_epi8(m)));
     }

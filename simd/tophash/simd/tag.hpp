@@ -31,9 +31,15 @@ constexpr tag_t tag_from_hash(std::uint64_t hash) noexcept {
     return top < min_full ? static_cast<tag_t>(top + min_full) : top;
 }
 
-constexpr bool is_free(tag_t t) noexcept { return t <= empty_one; }
-constexpr bool is_full(tag_t t) noexcept { return t >= min_full; }
-constexpr bool is_evacuated(tag_t t) noexcept { return t > empty_one && t < min_full; }
+constexpr bool is_free(tag_t t) noexcept {
+    return t <= empty_one;
+}
+constexpr bool is_full(tag_t t) noexcept {
+    return t >= min_full;
+}
+constexpr bool is_evacuated(tag_t t) noexcept {
+    return t > empty_one && t < min_full;
+}
 
 static_assert(is_full(tag_from_hash(0)) && is_full(tag_from_hash(~std::uint64_t{0})));
 static_assert(tag_from_hash(std::uint64_t{4} << 56) == 9);

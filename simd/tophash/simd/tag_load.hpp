@@ -25,7 +25,8 @@ namespace tophash::simd {
 template <std::size_t N>
 inline void load_tags(tag_t* out, const tag_t* src) noexcept {
 #if defined(TOPHASH_TSAN)
-    for (std::size_t i = 0; i < N; ++i) out[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
+    for (std::size_t i = 0; i < N; ++i)
+        out[i] = __atomic_load_n(src + i, __ATOMIC_RELAXED);
 #else
     std::memcpy(out, src, N);
 #endif
