@@ -267,8 +267,7 @@ class concurrent_map {
         const_cast<concurrent_map*>(this)->template traverse<false>(
             [&](table_type&, stripe_type&, bucket_type head) {
                 for (bucket_type b = head; b != nullptr; b = b->next()) {
-                    for (unsigned i = 0; i < width; ++i) {
-                        if (!simd::is_full(b->tag(i))) continue;
+                    for (unsigned i : b->match_group().match_full()) {
                         const slot_type* sl = b->slot_at(i);
                         concurrency::reentrancy_guard g(this);
                         f(static_cast<const Key&>(sl->first), static_cast<const T&>(sl->second));
@@ -1177,8 +1176,30 @@ class concurrent_map {
         };
         table_type* o = t->old.load(std::memory_order_acquire);
         if (o == nullptr) {
-            for (std::size_t bi = 0; bi < t->bucket_count(); ++bi)
-                visit_chain(*t, bi, false);
+            // Stripe by stripe: one lock acquisition covers all its buckets
+            // (measured: per-bucket shared locking made iterating a 90%-erased
+            // 10k map 3x slower than absl).
+            const std::size_t ns = t->stripe_count(), nb = t->bucket_count();
+            for (std::size_t si = 0; si < ns; ++si) {
+                stripe_type& s = t->stripes[si];
+                auto each = [&] {
+                    for (std::size_t bi = si; bi < nb; bi += ns) {
+                        if constexpr (Exclusive) {
+                            chain_write cw(t->head(bi));
+                            fn(*t, s, t->head(bi));
+                        } else {
+                            fn(*t, s, t->head(bi));
+                        }
+                    }
+                };
+                if constexpr (Exclusive) {
+                    concurrency::exclusive_guard lock(s.lock);
+                    each();
+                } else {
+                    concurrency::shared_guard lock(s.lock);
+                    each();
+                }
+            }
             return;
         }
         const std::size_t n = o->bucket_count();

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Compares two benchmark runs of scripts/bench (two commits or two machines).
+
+    bench/compare.py bench/results/A bench/results/B [--noise 0.10]
+
+A and B are result prefixes (the path without .map.json / .concurrent.jsonl).
+Prints, per workload, tophash's figure in A and B and the change; a change
+beyond the noise threshold is flagged as REGRESSION or improvement. Time-like
+figures (ns, latency percentiles) regress when they grow; throughput (Mops/s)
+when it shrinks. The tophash/absl ratio is compared too, since absolute times
+on a shared machine drift together.
+"""
+import argparse
+import json
+import os
+import sys
+
+
+def map_figures(prefix):
+    path = prefix + ".map.json"
+    out = {}
+    if not os.path.exists(path):
+        return out
+    data = json.load(open(path))
+    by = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+            continue
+        by[b["name"]] = b
+    unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+    for name, b in by.items():
+        parts = name.split("/")
+        if len(parts) < 3 or parts[1] != "tophash":
+            continue
+        workload, arg = parts[0], parts[2]
+        t = b["real_time"] * unit[b["time_unit"]]
+        absl = by.get(name.replace("/tophash/", "/absl/"))
+        if workload == "grow":
+            for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "max_ns"):
+                if key in b:
+                    out[f"grow/{arg} {key}"] = (b[key], "time")
+                    if absl and key in absl:
+                        out[f"grow/{arg} {key} vs absl"] = (b[key] / absl[key], "time")
+        else:
+            out[f"{workload}/{arg} ns"] = (t, "time")
+            if absl:
+                out[f"{workload}/{arg} vs absl"] = (t / (absl["real_time"] * unit[absl["time_unit"]]), "time")
+    return out
+
+
+def concurrent_figures(prefix):
+    path = prefix + ".concurrent.jsonl"
+    out = {}
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r["map"] == "tophash":
+            out[f"{r['workload']} x{r['threads']} Mops/s"] = (r["mops"], "throughput")
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="result prefix of the first run")
+    parser.add_argument("b", help="result prefix of the second run")
+    parser.add_argument("--noise", type=float, default=0.10, help="relative change treated as noise")
+    args = parser.parse_args()
+    a = {**map_figures(args.a), **concurrent_figures(args.a)}
+    b = {**map_figures(args.b), **concurrent_figures(args.b)}
+    regressions = 0
+    print(f"{'figure':48} {'A':>14} {'B':>14} {'change':>8}")
+    for key in a:
+        if key not in b:
+            continue
+        (va, kind), (vb, _) = a[key], b[key]
+        change = (vb - va) / va if va else 0.0
+        worse = change > args.noise if kind == "time" else change < -args.noise
+        better = change < -args.noise if kind == "time" else change > args.noise
+        flag = "REGRESSION" if worse else ("improvement" if better else "")
+        regressions += worse
+        print(f"{key:48} {va:14.4g} {vb:14.4g} {change:+8.1%} {flag}")
+    print(f"\n{regressions} regression(s) beyond {args.noise:.0%}")
+
+
+if __name__ == "__main__":
+    main()

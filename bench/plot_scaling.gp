@@ -1,0 +1,18 @@
+# Throughput per thread count for two mixes (one panel each).
+# gnuplot -e "data='x.scaling'; out='x-scaling.png'" bench/plot_scaling.gp
+set terminal png size 900,380 font ",10" noenhanced
+set output out
+set multiplot layout 1,2
+set xlabel "threads"
+set ylabel "Mops/s"
+set grid
+set key top left
+set xtics 1
+do for [i=0:1] {
+  set title (i == 0 ? "90% find / 5% insert / 5% erase, uniform" : "50% find / 25% insert / 25% erase, uniform")
+  plot data index i using 1:2 with linespoints lw 2 title "tophash", \
+       "" index i using 1:3 with linespoints title "tbb::concurrent_hash_map", \
+       "" index i using 1:4 with linespoints title "libcuckoo", \
+       "" index i using 1:5 with linespoints title "absl+shared_mutex"
+}
+unset multiplot
