@@ -20,9 +20,11 @@ namespace {
 
 using key_t = std::uint64_t;
 
-template <class K = key_t>
-struct absl_map {
-    absl::flat_hash_map<K, key_t> m;
+// absl::flat_hash_map and boost::unordered_flat_map share one adapter.
+template <class Container>
+struct std_like_map {
+    using K = typename Container::key_type;
+    Container m;
     bool insert(const K& k, key_t v) { return m.emplace(k, v).second; }
     bool find(const K& k) const {
         auto it = m.find(k);
@@ -36,20 +38,9 @@ struct absl_map {
     }
 };
 template <class K = key_t>
-struct boost_map {
-    boost::unordered_flat_map<K, key_t> m;
-    bool insert(const K& k, key_t v) { return m.emplace(k, v).second; }
-    bool find(const K& k) const {
-        auto it = m.find(k);
-        return it != m.end() && it->second != ~key_t{0};
-    }
-    bool erase(const K& k) { return m.erase(k) == 1; }
-    template <class F>
-    void for_each(F f) const {
-        for (const auto& kv : m)
-            f(kv.first, kv.second);
-    }
-};
+using absl_map = std_like_map<absl::flat_hash_map<K, key_t>>;
+template <class K = key_t>
+using boost_map = std_like_map<boost::unordered_flat_map<K, key_t>>;
 template <class K = key_t>
 struct tophash_map {
     tophash::concurrent_map<K, key_t> m;

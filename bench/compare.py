@@ -23,10 +23,10 @@ def map_figures(prefix):
         return out
     data = json.load(open(path))
     by = {}
-    for b in data["benchmarks"]:
-        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
-            continue
-        by[b["name"]] = b
+    benches = [b for b in data["benchmarks"] if not b.get("error_occurred")]
+    medians = [b for b in benches if b.get("aggregate_name") == "median"]
+    for b in medians or [b for b in benches if b.get("run_type") != "aggregate"]:
+        by[b.get("run_name", b["name"]) if medians else b["name"]] = b
     unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
     for name, b in by.items():
         parts = name.split("/")

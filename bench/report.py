@@ -12,9 +12,15 @@ def load(path):
 
 
 def rows(data):
-    for b in data["benchmarks"]:
-        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
-            continue
+    """Plain runs, or with --benchmark_repetitions the median of each."""
+    benches = [b for b in data["benchmarks"] if not b.get("error_occurred")]
+    medians = [b for b in benches if b.get("aggregate_name") == "median"]
+    if not medians:
+        yield from (b for b in benches if b.get("run_type") != "aggregate")
+        return
+    for b in medians:
+        b = dict(b)
+        b["name"] = b["run_name"]
         yield b
 
 
