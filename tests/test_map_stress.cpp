@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -178,6 +179,38 @@ TEST(Stress, ChurnKeepsInvariants) {
     EXPECT_EQ(m.size(), threads * live_per_thread);
     const auto st = m.stats();
     EXPECT_LE(st.bucket_count, 2048u) << st;
+}
+
+}  // namespace
+
+namespace {
+
+// Retired arrays over 16 MiB are freed on a helper thread (concurrent_map.hpp
+// destroy_retired); this grows through several such arrays while a reader
+// keeps finding, so ASan/TSan see the helper's frees race with nothing.
+TEST(Stress, LargeRetiredArraysFreedWhileReading) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    const std::uint64_t n = 1200000;  // grows past 2^16 buckets (18 MiB)
+    for (std::uint64_t i = 0; i < 1000; ++i)
+        m.insert(i, i);
+    std::atomic<bool> done{false};
+    std::atomic<long> wrong{0};
+    std::thread reader([&] {
+        std::uint64_t i = 0;
+        while (!done.load()) {
+            const std::uint64_t k = (i++ * 7919) % 1000;
+            if (m.find(k) != std::optional<std::uint64_t>(k)) wrong.fetch_add(1);
+        }
+    });
+    for (std::uint64_t i = 1000; i < n; ++i)
+        m.insert(i, i);
+    done = true;
+    reader.join();
+    EXPECT_EQ(wrong.load(), 0);
+    EXPECT_EQ(m.size(), n);
+    EXPECT_GE(m.bucket_count(), std::size_t{1} << 17);
+    for (std::uint64_t i = 0; i < n; i += 997)
+        ASSERT_EQ(m.find(i), i);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <new>
 #include <optional>
 #include <ostream>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -474,6 +475,9 @@ class concurrent_map {
 
     // Frees a table no thread can reach, destroying the elements it still owns.
     void destroy_table(table_type* t) noexcept {
+        destroy_table_with(alloc_, t);
+    }
+    static void destroy_table_with(const Allocator& alloc_, table_type* t) noexcept {
         const std::size_t nb = t->bucket_count();
         for (std::size_t i = 0; i < nb; ++i) {
             const bucket_type head = t->head(i);
@@ -500,8 +504,27 @@ class concurrent_map {
         t->~table_type();
         std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
     }
+    // A retired table holds no elements (all were evacuated), only memory.
+    // Freeing a large one (unmapping hundreds of MB) took tens of ms and was
+    // the slowest insert of a growth (bench grow max_ns); with std::allocator
+    // it is handed to a short-lived thread instead of the writer that happens
+    // to reclaim it. Other allocators may be stateful or not thread-safe, so
+    // they free in place.
     static void destroy_retired(void* object, void* context) noexcept {
-        static_cast<concurrent_map*>(context)->destroy_table(static_cast<table_type*>(object));
+        auto* self = static_cast<concurrent_map*>(context);
+        auto* t = static_cast<table_type*>(object);
+        constexpr std::size_t async_bytes = std::size_t{16} << 20;
+        if constexpr (memory::template uses_calloc<slot_type>) {
+            if (t->bytes() >= async_bytes) {
+                try {
+                    std::thread([a = self->alloc_, t] { destroy_table_with(a, t); }).detach();
+                    return;
+                } catch (...) {
+                    // No thread to be had: free it here.
+                }
+            }
+        }
+        self->destroy_table(t);
     }
 
     static void destroy_chain_elements(bucket_type head) noexcept {
