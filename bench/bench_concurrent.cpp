@@ -1,5 +1,7 @@
 // Multi-threaded workloads: tophash against tbb::concurrent_hash_map,
-// libcuckoo and absl::flat_hash_map behind a std::shared_mutex.
+// tbb::concurrent_unordered_map, libcuckoo and absl::flat_hash_map behind a
+// std::shared_mutex; each with its default hasher, and at the core count
+// also all with one hasher (same-hash mode).
 //
 // Each run pre-generates every thread's operations (keys and kinds, fixed
 // seeds), starts the threads together and reports million operations per
@@ -8,19 +10,25 @@
 //   bench_concurrent [--quick] [--threads 1,2,4]
 #include <absl/container/flat_hash_map.h>
 #include <tbb/concurrent_hash_map.h>
+#include <tbb/concurrent_unordered_map.h>
 #include <libcuckoo/cuckoohash_map.hh>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "tophash/concurrent_map.hpp"
@@ -30,9 +38,20 @@ namespace {
 using u64 = std::uint64_t;
 
 // ---------------------------------------------------------------- maps under test
+// Each map takes its default hasher (H = void) or the one given; the same-hash
+// mode gives every map same_hash so that a difference is the table.
+struct same_hash {
+    using is_avalanching = std::true_type;  // Boost's convention: tophash does not re-mix
+    std::size_t operator()(u64 k) const { return absl::Hash<u64>{}(k); }
+};
+template <class H, class Default>
+using hash_or = std::conditional_t<std::is_void_v<H>, Default, H>;
+
+template <class H = void>
 struct tophash_map {
     static constexpr const char* name = "tophash";
-    tophash::concurrent_map<u64, u64> m;
+    static constexpr bool concurrent_erase = true;
+    tophash::concurrent_map<u64, u64, hash_or<H, std::hash<u64>>> m;
     bool find(u64 k) const { return m.contains(k); }
     bool insert(u64 k) { return m.insert(k, k); }
     bool erase(u64 k) { return m.erase(k); }
@@ -42,24 +61,56 @@ struct tophash_map {
     }
 };
 
+template <class H>
+struct tbb_hash_compare {
+    std::size_t hash(u64 k) const { return H{}(k); }
+    bool equal(u64 a, u64 b) const { return a == b; }
+};
+template <class H = void>
 struct tbb_map {
     static constexpr const char* name = "tbb::concurrent_hash_map";
-    tbb::concurrent_hash_map<u64, u64> m;
+    static constexpr bool concurrent_erase = true;
+    using map_type = tbb::concurrent_hash_map<
+        u64, u64,
+        std::conditional_t<std::is_void_v<H>, tbb::tbb_hash_compare<u64>, tbb_hash_compare<H>>>;
+    map_type m;
     bool find(u64 k) const {
-        tbb::concurrent_hash_map<u64, u64>::const_accessor a;
+        typename map_type::const_accessor a;
         return m.find(a, k);
     }
     bool insert(u64 k) { return m.insert({k, k}); }
     bool erase(u64 k) { return m.erase(k); }
     void increment(u64 k) {
-        tbb::concurrent_hash_map<u64, u64>::accessor a;
+        typename map_type::accessor a;
         if (!m.insert(a, {k, 1})) ++a->second;
     }
 };
+// tbb::concurrent_unordered_map has no concurrent erase (unsafe_erase only):
+// it runs parallel_load, which needs none, and sits out the mixes.
+template <class H = void>
+struct tbb_unordered_map {
+    static constexpr const char* name = "tbb::concurrent_unordered_map";
+    static constexpr bool concurrent_erase = false;
+    tbb::concurrent_unordered_map<u64, std::atomic<u64>, hash_or<H, std::hash<u64>>> m;
+    bool find(u64 k) const { return m.find(k) != m.end(); }
+    bool insert(u64 k) { return m.emplace(k, k).second; }
+    bool erase(u64) { return false; }
+    void increment(u64 k) {
+        auto it = m.find(k);
+        if (it == m.end()) {
+            auto r = m.emplace(k, 1);
+            if (r.second) return;
+            it = r.first;
+        }
+        it->second.fetch_add(1, std::memory_order_relaxed);
+    }
+};
 
+template <class H = void>
 struct cuckoo_map {
     static constexpr const char* name = "libcuckoo";
-    libcuckoo::cuckoohash_map<u64, u64> m;
+    static constexpr bool concurrent_erase = true;
+    libcuckoo::cuckoohash_map<u64, u64, hash_or<H, std::hash<u64>>> m;
     bool find(u64 k) const { return m.contains(k); }
     bool insert(u64 k) { return m.insert(k, k); }
     bool erase(u64 k) { return m.erase(k); }
@@ -69,9 +120,11 @@ struct cuckoo_map {
     }
 };
 
+template <class H = void>
 struct absl_locked_map {
     static constexpr const char* name = "absl+shared_mutex";
-    absl::flat_hash_map<u64, u64> m;
+    static constexpr bool concurrent_erase = true;
+    absl::flat_hash_map<u64, u64, hash_or<H, absl::Hash<u64>>> m;
     mutable std::shared_mutex mu;
     bool find(u64 k) const {
         std::shared_lock<std::shared_mutex> l(mu);
@@ -182,18 +235,20 @@ double run_threads(Map& m, const std::vector<std::vector<step>>& streams) {
     return static_cast<double>(ops) / secs / 1e6;
 }
 
-void emit(const std::string& workload, const char* map, int threads, double mops) {
+void emit(const std::string& workload, const char* map, const char* hash, int threads,
+          double mops) {
     std::printf(
-        "{\"workload\": \"%s\", \"map\": \"%s\", \"threads\": %d, \"mops\": %.3f, \"cores\": %u}\n",
-        workload.c_str(), map, threads, mops, std::thread::hardware_concurrency());
+        "{\"workload\": \"%s\", \"map\": \"%s\", \"hash\": \"%s\", \"threads\": %d, "
+        "\"mops\": %.3f, \"cores\": %u}\n",
+        workload.c_str(), map, hash, threads, mops, std::thread::hardware_concurrency());
     std::fflush(stdout);
 }
 
 // ---------------------------------------------------------------- mixes over a prefilled map
 // 2^20 keys, half present at the start; find/insert/erase percentages.
 template <class Map>
-void mix(const std::string& label, int find_pct, int insert_pct, bool skewed, int threads,
-         std::size_t total_ops, const std::vector<u64>& keys) {
+double mix(int find_pct, int insert_pct, bool skewed, int threads, std::size_t total_ops,
+           const std::vector<u64>& keys) {
     Map m;
     for (std::size_t i = 0; i < keys.size(); i += 2)
         m.insert(keys[i]);
@@ -210,14 +265,14 @@ void mix(const std::string& label, int find_pct, int insert_pct, bool skewed, in
             x.kind = r < find_pct ? op::find : r < find_pct + insert_pct ? op::insert : op::erase;
         }
     }
-    emit(label, Map::name, threads, run_threads(m, streams));
+    return run_threads(m, streams);
 }
 
 // Boost's parallel_load: int -> int (here uint64), empty map, 10*N operations
 // over T threads: 10% update (insert or increment), 45% lookups of Zipf keys
 // in [1, N] (mostly hits later), 45% of Zipf keys in [N+1, 2N] (misses).
 template <class Map>
-void parallel_load(std::uint64_t n, double skew, int threads) {
+double parallel_load(std::uint64_t n, double skew, int threads) {
     Map m;
     std::vector<std::vector<step>> streams(threads);
     const std::size_t per = 10 * n / threads;
@@ -237,29 +292,61 @@ void parallel_load(std::uint64_t n, double skew, int threads) {
             }
         }
     }
-    char label[96];
-    std::snprintf(label, sizeof label, "parallel_load N=%llu skew=%.2f",
-                  static_cast<unsigned long long>(n), skew);
-    emit(label, Map::name, threads, run_threads(m, streams));
+    return run_threads(m, streams);
 }
 
+// ---------------------------------------------------------------- the plan
+// Every run is listed first so that progress can say how far along it is.
+struct run {
+    std::string workload;
+    const char* map;
+    const char* hash;
+    int threads;
+    std::function<double()> measure;
+};
+
 template <class Map>
-void all_for(bool quick, const std::vector<int>& thread_counts, const std::vector<u64>& keys) {
+void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
+              const std::vector<u64>& keys) {
     const std::size_t ops = quick ? 1u << 20 : 1u << 23;
-    for (int t : thread_counts) {
-        mix<Map>("90/5/5 uniform", 90, 5, false, t, ops, keys);
-        mix<Map>("90/5/5 zipf0.99", 90, 5, true, t, ops, keys);
-        mix<Map>("50/25/25 uniform", 50, 25, false, t, ops, keys);
-        mix<Map>("50/25/25 zipf0.99", 50, 25, true, t, ops, keys);
-        const std::vector<std::uint64_t> ns = quick ? std::vector<std::uint64_t>{500000}
-                                                    : std::vector<std::uint64_t>{500000, 5000000};
-        const std::vector<double> skews =
-            quick ? std::vector<double>{0.5} : std::vector<double>{0.01, 0.5, 0.99};
-        for (auto n : ns) {
-            for (double s : skews)
-                parallel_load<Map>(n, s, t);
+    struct mix_spec {
+        const char* label;
+        int find_pct, insert_pct;
+        bool skewed;
+    };
+    if (Map::concurrent_erase) {
+        for (const mix_spec& x :
+             {mix_spec{"90/5/5 uniform", 90, 5, false}, mix_spec{"90/5/5 zipf0.99", 90, 5, true},
+              mix_spec{"50/25/25 uniform", 50, 25, false},
+              mix_spec{"50/25/25 zipf0.99", 50, 25, true}}) {
+            plan.push_back({x.label, Map::name, hash, t, [=, &keys] {
+                                return mix<Map>(x.find_pct, x.insert_pct, x.skewed, t, ops, keys);
+                            }});
         }
     }
+    const std::vector<std::uint64_t> ns =
+        quick ? std::vector<std::uint64_t>{500000} : std::vector<std::uint64_t>{500000, 5000000};
+    const std::vector<double> skews =
+        quick ? std::vector<double>{0.5} : std::vector<double>{0.01, 0.5, 0.99};
+    for (auto n : ns) {
+        for (double skew : skews) {
+            char label[96];
+            std::snprintf(label, sizeof label, "parallel_load N=%llu skew=%.2f",
+                          static_cast<unsigned long long>(n), skew);
+            plan.push_back(
+                {label, Map::name, hash, t, [=] { return parallel_load<Map>(n, skew, t); }});
+        }
+    }
+}
+
+template <class H>
+void plan_all(std::vector<run>& plan, bool quick, const char* hash, int t,
+              const std::vector<u64>& keys) {
+    plan_for<tophash_map<H>>(plan, quick, hash, t, keys);
+    plan_for<tbb_map<H>>(plan, quick, hash, t, keys);
+    plan_for<tbb_unordered_map<H>>(plan, quick, hash, t, keys);
+    plan_for<cuckoo_map<H>>(plan, quick, hash, t, keys);
+    plan_for<absl_locked_map<H>>(plan, quick, hash, t, keys);
 }
 
 }  // namespace
@@ -283,12 +370,25 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(7);
     for (auto& k : keys)
         k = rng();
-    std::fprintf(stderr, "concurrent mixes: tophash\n");
-    all_for<tophash_map>(quick, threads, keys);
-    std::fprintf(stderr, "concurrent mixes: tbb::concurrent_hash_map\n");
-    all_for<tbb_map>(quick, threads, keys);
-    std::fprintf(stderr, "concurrent mixes: libcuckoo\n");
-    all_for<cuckoo_map>(quick, threads, keys);
-    std::fprintf(stderr, "concurrent mixes: absl+shared_mutex\n");
-    all_for<absl_locked_map>(quick, threads, keys);
+    // Default hashers at every thread count; the same-hash mode at the core
+    // count, where the tables' concurrency matters most.
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    std::vector<run> plan;
+    for (int t : threads)
+        plan_all<void>(plan, quick, "default", t, keys);
+    plan_all<same_hash>(plan, quick, "same", cores, keys);
+    // Run the maps of one workload back to back, so that the runs a ratio
+    // compares see the same machine weather.
+    std::map<std::tuple<std::string, int, std::string>, std::size_t> rank;
+    for (const run& r : plan)
+        rank.emplace(std::make_tuple(r.hash, r.threads, r.workload), rank.size());
+    std::stable_sort(plan.begin(), plan.end(), [&](const run& a, const run& b) {
+        return rank[{a.hash, a.threads, a.workload}] < rank[{b.hash, b.threads, b.workload}];
+    });
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        const run& r = plan[i];
+        std::fprintf(stderr, "[%zu/%zu] %s, %s, %d threads, %s hash\n", i + 1, plan.size(),
+                     r.workload.c_str(), r.map, r.threads, r.hash);
+        emit(r.workload, r.map, r.hash, r.threads, r.measure());
+    }
 }

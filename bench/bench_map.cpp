@@ -20,6 +20,15 @@ namespace {
 
 using key_t = std::uint64_t;
 
+// The hasher of the same-hash mode, given to every map so that a difference
+// is the table and not the hash: absl::Hash, declared avalanching so that
+// neither Boost nor tophash mixes it again (absl uses hashes as they are).
+template <class K>
+struct same_hash {
+    using is_avalanching = std::true_type;
+    std::size_t operator()(const K& k) const { return absl::Hash<K>{}(k); }
+};
+
 // absl::flat_hash_map and boost::unordered_flat_map share one adapter.
 template <class Container>
 struct std_like_map {
@@ -37,13 +46,19 @@ struct std_like_map {
             f(kv.first, kv.second);
     }
 };
-template <class K = key_t>
-using absl_map = std_like_map<absl::flat_hash_map<K, key_t>>;
-template <class K = key_t>
-using boost_map = std_like_map<boost::unordered_flat_map<K, key_t>>;
-template <class K = key_t>
+// Each map's default hasher unless H is given.
+template <class K = key_t, class H = absl::Hash<K>>
+struct absl_map : std_like_map<absl::flat_hash_map<K, key_t, H>> {
+    static constexpr const char* name = "absl";
+};
+template <class K = key_t, class H = boost::hash<K>>
+struct boost_map : std_like_map<boost::unordered_flat_map<K, key_t, H>> {
+    static constexpr const char* name = "boost_flat";
+};
+template <class K = key_t, class H = std::hash<K>>
 struct tophash_map {
-    tophash::concurrent_map<K, key_t> m;
+    static constexpr const char* name = "tophash";
+    tophash::concurrent_map<K, key_t, H> m;
     bool insert(const K& k, key_t v) { return m.insert(k, v); }
     bool find(const K& k) const {
         auto v = m.find(k);
@@ -133,6 +148,7 @@ void BM_grow(benchmark::State& state) {
     state.counters["p99_ns"] = pct(0.99);
     state.counters["p99.9_ns"] = pct(0.999);
     state.counters["p99.99_ns"] = pct(0.9999);
+    state.counters["p99.999_ns"] = pct(0.99999);
     state.counters["max_ns"] = static_cast<double>(lat.back());
     state.counters["ns_per_insert"] = total_ns / static_cast<double>(n);
 }
@@ -258,16 +274,28 @@ void BM_memory(benchmark::State& state) {
         state.SetIterationTime(0);
     }
 }
+template <class K, class V>
+using counted_pair_allocator = counting_allocator<std::pair<const K, V>>;
 struct absl_counted {
+    static constexpr const char* name = "absl";
     absl::flat_hash_map<key_t, key_t, absl::Hash<key_t>, std::equal_to<key_t>,
-                        counting_allocator<std::pair<const key_t, key_t>>>
+                        counted_pair_allocator<key_t, key_t>>
+        m;
+    void insert(key_t k, key_t v) { m.emplace(k, v); }
+    void settle() {}
+};
+struct boost_counted {
+    static constexpr const char* name = "boost_flat";
+    boost::unordered_flat_map<key_t, key_t, boost::hash<key_t>, std::equal_to<key_t>,
+                              counted_pair_allocator<key_t, key_t>>
         m;
     void insert(key_t k, key_t v) { m.emplace(k, v); }
     void settle() {}
 };
 struct tophash_counted {
+    static constexpr const char* name = "tophash";
     tophash::concurrent_map<key_t, key_t, std::hash<key_t>, std::equal_to<key_t>,
-                            counting_allocator<std::pair<const key_t, key_t>>>
+                            counted_pair_allocator<key_t, key_t>>
         m;
     void insert(key_t k, key_t v) { m.insert(k, v); }
     // A resize in progress holds the old array until writes finish it, and
@@ -275,73 +303,69 @@ struct tophash_counted {
     void settle() { m.reserve(m.size()); }
 };
 
-#define TOPHASH_FIND_SIZES ->Arg(1 << 10)->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 23)
-BENCHMARK_TEMPLATE(BM_find, absl_map<>, true)->Name("find_hit/absl") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find, boost_map<>, true)->Name("find_hit/boost_flat") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find, tophash_map<>, true)->Name("find_hit/tophash") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find, absl_map<>, false)->Name("find_miss/absl") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find, boost_map<>, false)->Name("find_miss/boost_flat") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find, tophash_map<>, false)->Name("find_miss/tophash") TOPHASH_FIND_SIZES;
-BENCHMARK_TEMPLATE(BM_find_string, absl_map<std::string>, 16)
-    ->Name("find_str16/absl")
-    ->Arg(1 << 16)
-    ->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_find_string, tophash_map<std::string>, 16)
-    ->Name("find_str16/tophash")
-    ->Arg(1 << 16)
-    ->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_find_string, absl_map<std::string>, 48)
-    ->Name("find_str48/absl")
-    ->Arg(1 << 16)
-    ->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_find_string, tophash_map<std::string>, 48)
-    ->Name("find_str48/tophash")
-    ->Arg(1 << 16)
-    ->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_churn, absl_map<>)->Name("churn/absl")->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_churn, boost_map<>)->Name("churn/boost_flat")->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_churn, tophash_map<>)->Name("churn/tophash")->Arg(1 << 20);
-BENCHMARK_TEMPLATE(BM_iterate, absl_map<>, false)->Name("iterate10k/absl")->Arg(10000);
-BENCHMARK_TEMPLATE(BM_iterate, tophash_map<>, false)->Name("iterate10k/tophash")->Arg(10000);
-BENCHMARK_TEMPLATE(BM_iterate, absl_map<>, true)->Name("iterate10k_90pct_erased/absl")->Arg(10000);
-BENCHMARK_TEMPLATE(BM_iterate, tophash_map<>, true)
-    ->Name("iterate10k_90pct_erased/tophash")
-    ->Arg(10000);
-BENCHMARK_TEMPLATE(BM_churn_windows, absl_map<>)
-    ->Name("churn_windows/absl")
-    ->Arg(1 << 20)
-    ->UseManualTime()
-    ->Iterations(1);
-BENCHMARK_TEMPLATE(BM_churn_windows, tophash_map<>)
-    ->Name("churn_windows/tophash")
-    ->Arg(1 << 20)
-    ->UseManualTime()
-    ->Iterations(1);
-BENCHMARK_TEMPLATE(BM_memory, absl_counted)
-    ->Name("memory/absl")
-    ->Arg(1 << 20)
-    ->Arg(1 << 23)
-    ->UseManualTime()
-    ->Iterations(1);
-BENCHMARK_TEMPLATE(BM_memory, tophash_counted)
-    ->Name("memory/tophash")
-    ->Arg(1 << 20)
-    ->Arg(1 << 23)
-    ->UseManualTime()
-    ->Iterations(1);
-BENCHMARK_TEMPLATE(BM_grow, absl_map<>)
-    ->Name("grow/absl")
-    ->Arg(1 << 23)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_grow, tophash_map<>)
-    ->Name("grow/tophash")
-    ->Arg(1 << 23)
-    ->UseManualTime()
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
+// Registration: for each workload, one row per map in the order given, so
+// that the rows a ratio compares run close together in time.
+template <class T>
+struct type_tag {
+    using type = T;
+};
+template <class... Maps, class F>
+void for_maps(F f) {
+    (f(type_tag<Maps>{}), ...);
+}
+template <class... Maps, class Bench>
+void add(const std::string& workload, Bench bench, std::initializer_list<std::int64_t> args,
+         bool once = false) {
+    for_maps<Maps...>([&](auto tag) {
+        using M = typename decltype(tag)::type;
+        auto* b = benchmark::RegisterBenchmark((workload + "/" + M::name).c_str(), bench(tag));
+        for (auto a : args)
+            b->Arg(a);
+        if (once) b->UseManualTime()->Iterations(1);
+    });
+}
+#define TOPHASH_BENCH(fn, ...) \
+    [](auto tag) { return fn<typename decltype(tag)::type, ##__VA_ARGS__>; }
+
+// Finds and churn, with each map's default hasher (suffix "") or all with
+// same_hash (suffix "_samehash").
+template <class Absl, class Boost, class Tophash, class AbslS, class BoostS, class TophashS>
+void register_lookups_and_churn(const std::string& suffix) {
+    const std::initializer_list<std::int64_t> sizes = {1 << 10, 1 << 16, 1 << 20, 1 << 23};
+    add<Absl, Boost, Tophash>("find_hit" + suffix, TOPHASH_BENCH(BM_find, true), sizes);
+    add<Absl, Boost, Tophash>("find_miss" + suffix, TOPHASH_BENCH(BM_find, false), sizes);
+    add<AbslS, BoostS, TophashS>("find_str16" + suffix, TOPHASH_BENCH(BM_find_string, 16),
+                                 {1 << 16, 1 << 20});
+    add<AbslS, BoostS, TophashS>("find_str48" + suffix, TOPHASH_BENCH(BM_find_string, 48),
+                                 {1 << 16, 1 << 20});
+    add<Absl, Boost, Tophash>("churn" + suffix, TOPHASH_BENCH(BM_churn), {1 << 20});
+}
+
+void register_all() {
+    using std::string;
+    register_lookups_and_churn<absl_map<>, boost_map<>, tophash_map<>, absl_map<string>,
+                               boost_map<string>, tophash_map<string>>("");
+    register_lookups_and_churn<
+        absl_map<key_t, same_hash<key_t>>, boost_map<key_t, same_hash<key_t>>,
+        tophash_map<key_t, same_hash<key_t>>, absl_map<string, same_hash<string>>,
+        boost_map<string, same_hash<string>>, tophash_map<string, same_hash<string>>>("_samehash");
+    add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k", TOPHASH_BENCH(BM_iterate, false),
+                                                {10000});
+    add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k_90pct_erased",
+                                                TOPHASH_BENCH(BM_iterate, true), {10000});
+    add<absl_map<>, boost_map<>, tophash_map<>>("churn_windows", TOPHASH_BENCH(BM_churn_windows),
+                                                {1 << 20}, true);
+    add<absl_counted, boost_counted, tophash_counted>("memory", TOPHASH_BENCH(BM_memory),
+                                                      {1 << 20, 1 << 23}, true);
+    add<absl_map<>, boost_map<>, tophash_map<>>("grow", TOPHASH_BENCH(BM_grow), {1 << 23}, true);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+}

@@ -36,7 +36,7 @@ def map_figures(prefix):
         t = b["real_time"] * unit[b["time_unit"]]
         absl = by.get(name.replace("/tophash/", "/absl/"))
         if workload == "grow":
-            for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "max_ns"):
+            for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "p99.99_ns", "max_ns"):
                 if key in b:
                     out[f"grow/{arg} {key}"] = (b[key], "time")
                     if absl and key in absl:
@@ -58,7 +58,8 @@ def concurrent_figures(prefix):
             continue
         r = json.loads(line)
         if r["map"] == "tophash":
-            out[f"{r['workload']} x{r['threads']} Mops/s"] = (r["mops"], "throughput")
+            mode = " same-hash" if r.get("hash") == "same" else ""
+            out[f"{r['workload']} x{r['threads']}{mode} Mops/s"] = (r["mops"], "throughput")
     return out
 
 

@@ -33,6 +33,22 @@ def fmt(x):
     return f"{x:.3g}" if x < 100 else f"{x:,.0f}"
 
 
+def concurrent_table(table, maps, hash_mode):
+    """Rows of one hash mode: Mops/s per map, then tophash as a multiple of each peer."""
+    peers = [m for m in maps if m != "tophash"]
+    out = ["| workload | threads | " + " | ".join(maps) + " | " +
+           " | ".join(f"tophash / {p}" for p in peers) + " |",
+           "|---|---|" + "---|" * (len(maps) + len(peers))]
+    for (mode, workload, threads), row in table.items():
+        if mode != hash_mode:
+            continue
+        cells = [f"{row[m]:.1f}" if m in row else "n/a" for m in maps]
+        ratios = [f"{row['tophash'] / row[p]:.2f}x" if "tophash" in row and p in row else ""
+                  for p in peers]
+        out.append(f"| {workload} | {threads} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+    return out
+
+
 def concurrent_section(path, scaling_data=None):
     """Markdown for bench_concurrent's JSON lines: Mops/s per map and thread
     count, with tophash's throughput as a multiple of each peer's."""
@@ -46,35 +62,68 @@ def concurrent_section(path, scaling_data=None):
     cores = runs[0]["cores"]
     table = defaultdict(dict)
     for r in runs:
-        table[(r["workload"], r["threads"])][r["map"]] = r["mops"]
-    peers = [m for m in maps if m != "tophash"]
+        table[(r.get("hash", "default"), r["workload"], r["threads"])][r["map"]] = r["mops"]
     out = ["", f"## Concurrent workloads (Mops/s, higher is better; this machine has {cores} cores)", "",
            "Keys uint64. Mixes: find/insert/erase percentages over 2^20 keys, half present at the "
            "start. parallel_load: Boost's benchmark (empty map, 10*N ops: 10% insert-or-increment, "
            "45% lookups of Zipf keys in [1,N], 45% in [N+1,2N]). Thread counts above the core "
-           "count are oversubscribed.", "",
-           "| workload | threads | " + " | ".join(maps) + " | " +
-           " | ".join(f"tophash / {p}" for p in peers) + " |",
-           "|---|---|" + "---|" * (len(maps) + len(peers))]
-    for (workload, threads), row in table.items():
-        cells = [f"{row[m]:.1f}" if m in row else "" for m in maps]
-        ratios = [f"{row['tophash'] / row[p]:.2f}x" if "tophash" in row and p in row else ""
-                  for p in peers]
-        out.append(f"| {workload} | {threads} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+           "count are oversubscribed. n/a: tbb::concurrent_unordered_map has no concurrent erase, "
+           "so it runs parallel_load only.", "",
+           "### Each map with its default hasher", ""]
+    out += concurrent_table(table, maps, "default")
+    if any(mode == "same" for (mode, _, _) in table):
+        out += ["", "### Same hash for every map (absl::Hash, declared avalanching so no map "
+                "re-mixes it)", ""]
+        out += concurrent_table(table, maps, "same")
     out += ["", "Boost's published parallel_load ratio for boost::concurrent_flat_map over "
             "tbb::concurrent_hash_map (N=5M, skew 0.5, GCC 12 x64): 3.4x at 1 thread, 2.9x at 8 threads."]
     if scaling_data:
+        # Columns in plot_scaling.gp's order: the maps that run the mixes.
+        mix_maps = [m for m in maps if any(m in row for (mode, w, _), row in table.items()
+                                           if w == "90/5/5 uniform" and mode == "default")]
         with open(scaling_data, "w") as f:
             for workload in ("90/5/5 uniform", "50/25/25 uniform"):
                 f.write(f'# {workload}\n')
-                threads = sorted({t for (w, t) in table if w == workload})
+                threads = sorted({t for (mode, w, t) in table if w == workload and mode == "default"})
                 for t in threads:
-                    f.write(f"{t} " + " ".join(str(table[(workload, t)].get(m, 0)) for m in maps) + "\n")
+                    f.write(f"{t} " + " ".join(str(table[("default", workload, t)].get(m, 0))
+                                               for m in mix_maps) + "\n")
                 f.write("\n\n")
     return out
 
 
-def main(group_json, map_json, header, plot_data=None, concurrent_json=None, scaling_data=None):
+PEERS = ("absl", "boost_flat", "tophash")
+PERCENTILES = ["p50_ns", "p99_ns", "p99.9_ns", "p99.99_ns", "p99.999_ns", "max_ns"]
+
+
+def size_label(arg):
+    n = int(arg)
+    return f"2^{n.bit_length() - 1}" if n & (n - 1) == 0 else arg
+
+
+def time_table(by, ratios, same_hash):
+    """Single-thread time rows: each map's ns/op and its ratio to absl."""
+    out = ["| workload | elements | absl ns/op | boost_flat ns/op | boost_flat / absl | "
+           "tophash ns/op | tophash / absl |", "|---|---|---|---|---|---|---|"]
+    special = ("grow", "churn_windows", "memory")
+    for (workload, arg), impls in by.items():
+        if workload in special or workload.endswith("_samehash") != same_hash:
+            continue
+        if "absl" not in impls or "tophash" not in impls:
+            continue
+        a, t = ns(impls["absl"]), ns(impls["tophash"])
+        b = ns(impls["boost_flat"]) if "boost_flat" in impls else None
+        name = workload.replace("_samehash", "")
+        if not same_hash:
+            ratios.append((f"{name} {size_label(arg)}", t / a))
+        bcells = f"{fmt(b)} | {b / a:.2f}" if b else " | "
+        out.append(f"| {name} | {size_label(arg)} | {fmt(a)} | {bcells} | {fmt(t)} | {t / a:.2f} |")
+    return out
+
+
+def main(group_json, map_json, header, prefix=None, concurrent_json=None):
+    """prefix: where to write the plot data files (.ratios, .scaling,
+    .growth, .churn)."""
     out = [header, ""]
     ratios = []
     g = load(group_json)
@@ -96,33 +145,32 @@ def main(group_json, map_json, header, plot_data=None, concurrent_json=None, sca
         parts = b["name"].split("/")
         workload, impl, arg = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
         by[(workload, arg)][impl] = b
-    out += ["## Single thread (ratio < 1: tophash faster)", "",
+    out += ["## Single thread (ratio < 1: faster than absl)", "",
             "uint64 -> uint64 unless the workload says str16/str48 (std::string keys of 16/48 "
-            "bytes); default hashers; boost_flat is boost::unordered_flat_map (Boost 1.81).", "",
-            "| workload | elements | absl ns/op | boost_flat ns/op | tophash ns/op | tophash / absl |",
-            "|---|---|---|---|---|---|"]
-    special = ("grow", "churn_windows", "memory")
-    for (workload, arg), impls in by.items():
-        if workload in special or "absl" not in impls or "tophash" not in impls:
-            continue
-        a, t = ns(impls["absl"]), ns(impls["tophash"])
-        b = fmt(ns(impls["boost_flat"])) if "boost_flat" in impls else ""
-        size = f"2^{int(arg).bit_length() - 1}" if int(arg) & (int(arg) - 1) == 0 else arg
-        label = f"{workload} {size}"
-        ratios.append((label, t / a))
-        out.append(f"| {workload} | {size} | {fmt(a)} | {b} | {fmt(t)} | {t / a:.2f} |")
+            "bytes); boost_flat is boost::unordered_flat_map (Boost 1.81). Each map with its "
+            "default hasher: absl::Hash, boost::hash, tophash's std::hash post-mixed.", ""]
+    out += time_table(by, ratios, same_hash=False)
+    if any(w.endswith("_samehash") for (w, _) in by):
+        out += ["", "### Same hash for every map", "",
+                "All three maps hash with absl::Hash, declared avalanching so that neither Boost "
+                "nor tophash mixes it again: what differs is the table.", ""]
+        out += time_table(by, [], same_hash=True)
     mem = [(k, v) for k, v in by.items() if k[0] == "memory"]
     if mem:
         out += ["", "## Memory (allocator accounting, after n inserts without reserve)", "",
-                "| elements | absl bytes/element | tophash bytes/element | tophash / absl | "
-                "empty map: absl | empty map: tophash |", "|---|---|---|---|---|---|"]
+                "| elements | absl B/element | boost_flat B/element | tophash B/element | "
+                "tophash / absl | empty map: absl | boost_flat | tophash |",
+                "|---|---|---|---|---|---|---|---|"]
         for (workload, arg), impls in mem:
             if "absl" in impls and "tophash" in impls:
                 a, t = impls["absl"], impls["tophash"]
-                out.append(f"| 2^{int(arg).bit_length() - 1} | {a['bytes_per_element']:.1f} | "
+                b = impls.get("boost_flat", {})
+                bpe = f"{b['bytes_per_element']:.1f}" if b else ""
+                bempty = f"{b['empty_map_bytes']:.0f} B" if b else ""
+                out.append(f"| {size_label(arg)} | {a['bytes_per_element']:.1f} | {bpe} | "
                            f"{t['bytes_per_element']:.1f} | "
                            f"{t['bytes_per_element'] / a['bytes_per_element']:.2f} | "
-                           f"{a['empty_map_bytes']:.0f} B | {t['empty_map_bytes']:.0f} B |")
+                           f"{a['empty_map_bytes']:.0f} B | {bempty} | {t['empty_map_bytes']:.0f} B |")
     win = [(k, v) for k, v in by.items() if k[0] == "churn_windows"]
     if win:
         out += ["", "## Churn over time (ns per erase+insert pair, successive windows of 2M pairs, "
@@ -132,35 +180,50 @@ def main(group_json, map_json, header, plot_data=None, concurrent_json=None, sca
                           key=lambda k: int(k[1:]))
             out += ["| map | " + " | ".join(keys) + " | slowest / fastest |",
                     "|---|" + "---|" * (len(keys) + 1)]
-            for impl in ("absl", "tophash"):
-                if impl in impls:
-                    b = impls[impl]
-                    out.append(f"| {impl} | " + " | ".join(f"{b[k]:.0f}" for k in keys) +
-                               f" | {b['slowest_over_fastest']:.2f} |")
+            present = [impl for impl in PEERS if impl in impls]
+            for impl in present:
+                b = impls[impl]
+                out.append(f"| {impl} | " + " | ".join(f"{b[k]:.0f}" for k in keys) +
+                           f" | {b['slowest_over_fastest']:.2f} |")
+            if prefix:
+                with open(prefix + ".churn", "w") as f:
+                    f.write("# window " + " ".join(present) + "\n")
+                    for i, k in enumerate(keys):
+                        f.write(f"{i} " + " ".join(f"{impls[impl][k]:.1f}" for impl in present) + "\n")
     grow = [(k, v) for k, v in by.items() if k[0] == "grow"]
     if grow:
         out += ["", "## Growth: inserting into an empty map without reserve", "",
-                "| elements | metric | absl | tophash | tophash / absl |", "|---|---|---|---|---|"]
+                "Latency of single inserts, measured one by one (clock reads included).", "",
+                "| elements | metric | absl | boost_flat | tophash | tophash / absl |",
+                "|---|---|---|---|---|---|"]
         for (workload, arg), impls in grow:
             if "absl" not in impls or "tophash" not in impls:
                 continue
-            a, t = impls["absl"], impls["tophash"]
-            for key in ["ns_per_insert", "p50_ns", "p99_ns", "p99.9_ns", "p99.99_ns", "max_ns"]:
+            a, t, b = impls["absl"], impls["tophash"], impls.get("boost_flat", {})
+            for key in ["ns_per_insert"] + PERCENTILES:
                 if key in a and key in t:
-                    out.append(f"| 2^{int(arg).bit_length() - 1} | {key} | {fmt(a[key])} | "
+                    bcell = fmt(b[key]) if key in b else ""
+                    out.append(f"| {size_label(arg)} | {key} | {fmt(a[key])} | {bcell} | "
                                f"{fmt(t[key])} | {t[key] / a[key]:.3f} |")
                     if key in ("ns_per_insert", "max_ns"):
                         ratios.append((f"grow {key.replace('_ns', '').replace('ns_per_', '')}",
                                        t[key] / a[key]))
+            if prefix:
+                present = [impl for impl in PEERS if impl in impls]
+                with open(prefix + ".growth", "w") as f:
+                    f.write("# percentile " + " ".join(present) + "\n")
+                    for key in PERCENTILES:
+                        label = key.replace("_ns", "")
+                        f.write(f'"{label}" ' + " ".join(f"{impls[i].get(key, 0):.0f}" for i in present) + "\n")
     if concurrent_json:
-        out += concurrent_section(concurrent_json, scaling_data)
+        out += concurrent_section(concurrent_json, prefix + ".scaling" if prefix else None)
     print("\n".join(out))
-    if plot_data:
-        with open(plot_data, "w") as f:
+    if prefix:
+        with open(prefix + ".ratios", "w") as f:
             for label, r in ratios:
                 f.write(f'"{label}" {r:.4f}\n')
 
 
 if __name__ == "__main__":
-    a = sys.argv + [None] * 6
-    main(a[1], a[2], a[3] or "# tophash benchmarks", a[4], a[5], a[6])
+    a = sys.argv + [None] * 5
+    main(a[1], a[2], a[3] or "# tophash benchmarks", a[4], a[5])

@@ -198,6 +198,29 @@ TEST(Map, IdentityHashIsMixed) {
     EXPECT_LE(longest, 4u) << st;
 }
 
+// A hasher that declares is_avalanching (Boost's convention) is trusted: its
+// low bits pick the bucket as they are. One that declares it false, or not at
+// all, is post-mixed.
+template <class Avalanching>
+struct identity_hash {
+    using is_avalanching = Avalanching;
+    std::size_t operator()(std::uint64_t k) const { return k; }
+};
+TEST(Map, AvalanchingHashIsUsedAsIs) {
+    tophash::concurrent_map<std::uint64_t, int, identity_hash<std::true_type>> trusted(1000);
+    tophash::concurrent_map<std::uint64_t, int, identity_hash<void>> trusted_void(1000);
+    tophash::concurrent_map<std::uint64_t, int, identity_hash<std::false_type>> mixed(1000);
+    const std::size_t mask = trusted.bucket_count() - 1;
+    ASSERT_EQ(mixed.bucket_count() - 1, mask);
+    std::size_t differs = 0;
+    for (std::uint64_t k = 0; k < 64; ++k) {
+        EXPECT_EQ(trusted.bucket_of(k), k & mask);
+        EXPECT_EQ(trusted_void.bucket_of(k), k & mask);
+        differs += mixed.bucket_of(k) != (k & mask);
+    }
+    EXPECT_GT(differs, 32u) << "a hasher declared non-avalanching is mixed";
+}
+
 // A hash that sends every key to the same place degrades to one long chain:
 // the map stays correct and its memory bounded, and it does not resize
 // without end.

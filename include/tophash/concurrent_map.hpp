@@ -426,7 +426,12 @@ class concurrent_map {
     // ---------------------------------------------------------------- hashing
     template <class K>
     std::uint64_t hash_of(const K& key) const {
-        return detail::mix_hash(static_cast<std::uint64_t>(hash_(key)));
+        const auto h = static_cast<std::uint64_t>(hash_(key));
+        if constexpr (detail::hash_is_avalanching<Hash>::value) {
+            return h;
+        } else {
+            return detail::mix_hash(h);
+        }
     }
 
     void check_reentry([[maybe_unused]] const char* what) const noexcept {

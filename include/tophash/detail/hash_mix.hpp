@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 namespace tophash::detail {
 
@@ -16,5 +17,19 @@ inline std::uint64_t mix_hash(std::uint64_t h) noexcept {
     const __uint128_t p = static_cast<__uint128_t>(h) * k;
     return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 }
+
+// A hasher that declares `is_avalanching` (Boost.Unordered's convention: a
+// nested type, either void or with a true `value`) already spreads its input
+// over all 64 bits, so the table uses its result as is.
+template <class T, class = void>
+struct avalanching_value : std::true_type {};  // `using is_avalanching = void;`
+template <class T>
+struct avalanching_value<T, std::void_t<decltype(T::value)>> : std::bool_constant<T::value> {};
+
+template <class Hash, class = void>
+struct hash_is_avalanching : std::false_type {};
+template <class Hash>
+struct hash_is_avalanching<Hash, std::void_t<typename Hash::is_avalanching>>
+    : avalanching_value<typename Hash::is_avalanching> {};
 
 }  // namespace tophash::detail
