@@ -114,18 +114,21 @@ void retire_list::reclaim() noexcept {
     if (!lock.owns_lock()) return;  // another thread is reclaiming
     epoch_detail::heavy_barrier();
     const std::uint64_t oldest = epoch_detail::oldest_active_epoch();
-    auto keep = std::partition(entries_.begin(), entries_.end(),
-                               [&](const entry& x) { return x.epoch > oldest; });
-    for (auto it = keep; it != entries_.end(); ++it)
-        it->del(it->object, it->context);
+    // Entries left are those still reachable and those whose deleter has
+    // more steps to take.
+    auto keep = std::remove_if(entries_.begin(), entries_.end(), [&](const entry& x) {
+        return x.epoch <= oldest && x.del(x.object, x.context);
+    });
     entries_.erase(keep, entries_.end());
     pending_.store(!entries_.empty(), std::memory_order_relaxed);
 }
 
 void retire_list::drain() noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const entry& x : entries_)
-        x.del(x.object, x.context);
+    for (const entry& x : entries_) {
+        while (!x.del(x.object, x.context)) {
+        }
+    }
     entries_.clear();
     pending_.store(false, std::memory_order_relaxed);
 }

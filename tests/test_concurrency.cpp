@@ -111,9 +111,10 @@ struct tracked {
 };
 std::atomic<int> tracked::freed{0};
 
-void free_tracked(void* p, void*) noexcept {
+bool free_tracked(void* p, void*) noexcept {
     delete static_cast<tracked*>(p);
     tracked::freed.fetch_add(1);
+    return true;
 }
 
 TEST(Epoch, RetiredObjectOutlivesReaders) {
@@ -161,6 +162,40 @@ TEST(Epoch, NestedGuardsAndDrain) {
     list.retire(new tracked, &free_tracked, nullptr);
     list.drain();
     EXPECT_EQ(tracked::freed.load(), before + 2);
+}
+
+// A deleter that frees in three steps: one step per reclaim() once no reader
+// can reach the object, all of them at drain().
+struct stepwise {
+    int steps_left = 3;
+    static bool step(void* p, void* calls) noexcept {
+        ++*static_cast<int*>(calls);
+        auto* s = static_cast<stepwise*>(p);
+        if (--s->steps_left > 0) return false;
+        delete s;
+        return true;
+    }
+};
+
+TEST(Epoch, StepwiseDeleterTakesOneStepPerReclaim) {
+    retire_list list;
+    int calls = 0;
+    list.reserve(2);
+    list.retire(new stepwise, &stepwise::step, &calls);
+    list.reclaim();
+    EXPECT_EQ(calls, 1);
+    EXPECT_TRUE(list.pending()) << "two steps to go";
+    list.reclaim();
+    EXPECT_EQ(calls, 2);
+    list.reclaim();
+    EXPECT_EQ(calls, 3);
+    EXPECT_FALSE(list.pending()) << "done after its last step";
+    list.reclaim();
+    EXPECT_EQ(calls, 3);
+    list.retire(new stepwise, &stepwise::step, &calls);
+    list.drain();
+    EXPECT_EQ(calls, 6) << "drain takes every step";
+    EXPECT_FALSE(list.pending());
 }
 
 }  // namespace

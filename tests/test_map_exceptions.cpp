@@ -212,6 +212,34 @@ TEST(Exceptions, AllocationFailuresAnywhere) {
     EXPECT_EQ(alloc_control::live_bytes, 0) << "everything allocated was freed";
 }
 
+// Retired arrays of 8192 buckets or more are freed in steps by later writes
+// (concurrent_map.hpp destroy_retired). Writes alone, with no reserve() or
+// destruction, must free them completely: then the allocator holds exactly
+// what the map reports for its one live array.
+TEST(Exceptions, RetiredArraysAreFreedByLaterWrites) {
+    using alloc = failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>;
+    const long before = alloc_control::live_bytes;
+    {
+        tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                std::equal_to<std::uint64_t>, alloc>
+            m;
+        const std::uint64_t n = 300000;  // ends with 2^15 buckets, after 2^13 and 2^14
+        for (std::uint64_t i = 0; i < n; ++i)
+            m.insert(i, i);
+        ASSERT_GE(m.bucket_count(), std::size_t{1} << 15);
+        for (int round = 0; round < 3; ++round) {
+            for (std::uint64_t i = 0; i < n; ++i)
+                m.insert_or_assign(i, i + 1);
+        }
+        const auto st = m.stats();
+        EXPECT_EQ(st.old_bucket_count, 0u) << st;
+        EXPECT_EQ(alloc_control::live_bytes - before, static_cast<long>(st.bytes))
+            << "retired arrays still held after 900k writes\n"
+            << st;
+    }
+    EXPECT_EQ(alloc_control::live_bytes, before);
+}
+
 #if TOPHASH_ASSERTS
 TEST(Exceptions, ReentrantCallbackIsDetected) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");

@@ -185,12 +185,13 @@ TEST(Stress, ChurnKeepsInvariants) {
 
 namespace {
 
-// Retired arrays over 16 MiB are freed on a helper thread (concurrent_map.hpp
+// Retired arrays of 8192 buckets or more are freed in steps, pages given
+// back a range at a time by later writers (concurrent_map.hpp
 // destroy_retired); this grows through several such arrays while a reader
-// keeps finding, so ASan/TSan see the helper's frees race with nothing.
+// keeps finding, so ASan/TSan see those frees race with nothing.
 TEST(Stress, LargeRetiredArraysFreedWhileReading) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
-    const std::uint64_t n = 1200000;  // grows past 2^16 buckets (18 MiB)
+    const std::uint64_t n = 1200000;  // grows past 2^16 buckets (18 MiB, page-backed)
     for (std::uint64_t i = 0; i < 1000; ++i)
         m.insert(i, i);
     std::atomic<bool> done{false};

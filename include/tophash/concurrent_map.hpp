@@ -2,6 +2,7 @@
 // striped locks, optimistic readers and incremental resizing.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +12,6 @@
 #include <new>
 #include <optional>
 #include <ostream>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -480,12 +480,13 @@ class concurrent_map {
 
     // Frees a table no thread can reach, destroying the elements it still owns.
     void destroy_table(table_type* t) noexcept {
-        destroy_table_with(alloc_, t);
+        destroy_buckets(*t, 0, t->bucket_count());
+        free_table(t);
     }
-    static void destroy_table_with(const Allocator& alloc_, table_type* t) noexcept {
-        const std::size_t nb = t->bucket_count();
-        for (std::size_t i = 0; i < nb; ++i) {
-            const bucket_type head = t->head(i);
+    // The elements and overflow nodes of buckets [from, to).
+    void destroy_buckets(table_type& t, std::size_t from, std::size_t to) noexcept {
+        for (std::size_t i = from; i < to; ++i) {
+            const bucket_type head = t.head(i);
             destroy_chain_elements(head);
             for (bucket_type b = head->next(); b != nullptr;) {
                 const bucket_type n = b->next();
@@ -493,6 +494,11 @@ class concurrent_map {
                 b = n;
             }
         }
+    }
+    // What destroy_buckets leaves: stripes and their spare nodes, the arrays
+    // (unless release_retired_step already gave their pages back), the table.
+    void free_table(table_type* t) noexcept {
+        const std::size_t nb = t->bucket_count();
         for (std::size_t i = 0; i < t->stripe_count(); ++i) {
             for (node_type* b = t->stripes[i].free_overflow; b != nullptr;) {
                 node_type* n = static_cast<node_type*>(b->ctrl.overflow);
@@ -503,33 +509,51 @@ class concurrent_map {
         }
         stripe_alloc sa(alloc_);
         std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, t->stripe_count());
-        memory::deallocate(alloc_, t->ctrls, nb);
-        memory::deallocate(alloc_, t->slots, nb * width);
+        const bool released = t->released_buckets == nb;
+        if (!released || !memory::template page_backed<detail::bucket_ctrl>(nb))
+            memory::deallocate(alloc_, t->ctrls, nb);
+        if (!released || !memory::template page_backed<slot_type>(nb * width))
+            memory::deallocate(alloc_, t->slots, nb * width);
         table_alloc ta(alloc_);
         t->~table_type();
         std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
     }
-    // A retired table holds no elements (all were evacuated), only memory.
-    // Freeing a large one (unmapping hundreds of MB) took tens of ms and was
-    // the slowest insert of a growth (bench grow max_ns); with std::allocator
-    // it is handed to a short-lived thread instead of the writer that happens
-    // to reclaim it. Other allocators may be stateful or not thread-safe, so
-    // they free in place.
-    static void destroy_retired(void* object, void* context) noexcept {
+
+    // A retired table holds no elements (all were evacuated), only memory:
+    // overflow nodes and, for a large one, hundreds of MB of pages. Freeing it
+    // at once took 35-43 ms for the last array of a growth to 2^23 elements
+    // (walking its chains and unmapping its pages) and was the slowest insert
+    // of the growth (bench_map grow/tophash max_ns). So it is freed in steps
+    // of release_step buckets, one per reclaim(), which a writer runs every
+    // 64 writes while anything is pending: each step costs about what one
+    // evacuation does.
+    static constexpr std::size_t release_step = 4096;
+    // 4096 buckets: 128 KiB of control blocks and 64 Ki slots (1 MiB of
+    // uint64 pairs). Every multiple of 4096 buckets starts both arrays on a
+    // page boundary for pages up to 64 KiB (32 B x 4096 = 128 KiB; slots: 16
+    // x 4096 x sizeof(slot), a multiple of 64 KiB).
+    static_assert(release_step * sizeof(detail::bucket_ctrl) % (std::size_t{64} << 10) == 0);
+    static_assert(release_step * width % (std::size_t{64} << 10) == 0);
+
+    static bool destroy_retired(void* object, void* context) noexcept {
         auto* self = static_cast<concurrent_map*>(context);
         auto* t = static_cast<table_type*>(object);
-        constexpr std::size_t async_bytes = std::size_t{16} << 20;
-        if constexpr (memory::template uses_calloc<slot_type>) {
-            if (t->bytes() >= async_bytes) {
-                try {
-                    std::thread([a = self->alloc_, t] { destroy_table_with(a, t); }).detach();
-                    return;
-                } catch (...) {
-                    // No thread to be had: free it here.
-                }
-            }
+        const std::size_t nb = t->bucket_count();
+        if (nb < 2 * release_step) {
+            self->destroy_table(t);
+            return true;
         }
-        self->destroy_table(t);
+        const std::size_t from = t->released_buckets;
+        const std::size_t to = std::min(nb, from + release_step);
+        self->destroy_buckets(*t, from, to);
+        if (memory::template page_backed<detail::bucket_ctrl>(nb))
+            memory::release_pages(t->ctrls, from, to);
+        if (memory::template page_backed<slot_type>(nb * width))
+            memory::release_pages(t->slots, from * width, to * width);
+        t->released_buckets = to;
+        if (to < nb) return false;
+        self->free_table(t);
+        return true;
     }
 
     static void destroy_chain_elements(bucket_type head) noexcept {

@@ -76,7 +76,10 @@ class epoch_guard {
 // so destroying the container frees whatever is still pending.
 class retire_list {
   public:
-    using deleter = void (*)(void* object, void* context) noexcept;
+    // Frees `object`, or one bounded step of it: returns true when done,
+    // false to be called again by a later reclaim() (so that releasing a
+    // large object never stalls the one thread that happens to reclaim).
+    using deleter = bool (*)(void* object, void* context) noexcept;
 
     retire_list() = default;
     retire_list(const retire_list&) = delete;
@@ -88,9 +91,10 @@ class retire_list {
     // Call after `object` is unreachable for new readers. Needs a reserve()d
     // place (terminates otherwise: an object must never be leaked or freed early).
     void retire(void* object, deleter del, void* context) noexcept;
-    // Frees what no reader can reach any more. Cheap when nothing is pending.
+    // Frees what no reader can reach any more (one step of each stepwise
+    // deleter). Cheap when nothing is pending.
     void reclaim() noexcept;
-    // Frees everything: only when no other thread can be reading.
+    // Frees everything, every step: only when no other thread can be reading.
     void drain() noexcept;
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 

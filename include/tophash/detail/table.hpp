@@ -13,6 +13,7 @@
 #include "tophash/concurrency/platform.hpp"
 #include "tophash/concurrency/stripe_lock.hpp"
 #include "tophash/detail/bucket.hpp"
+#include "tophash/detail/page_memory.hpp"
 #include "tophash/simd/tag.hpp"
 
 namespace tophash::detail {
@@ -58,6 +59,7 @@ struct table {
     std::atomic<std::size_t> evac_done{0};
 
     std::atomic<std::size_t> overflow_count{0};  // overflow buckets allocated for this array
+    std::size_t released_buckets = 0;            // of a retired array: buckets already freed
 
     std::size_t bucket_count() const noexcept { return bucket_mask + 1; }
     std::size_t stripe_count() const noexcept { return stripe_mask + 1; }
@@ -90,12 +92,12 @@ inline std::size_t buckets_for_capacity(std::size_t n) noexcept {
 }
 
 // Allocation of zeroed memory (control blocks, overflow nodes) and of raw
-// memory (slots). With std::allocator, zeroed memory comes from calloc, which
-// hands out fresh pages from mmap for large arrays without touching them:
-// allocating the new array of a resize costs no pass over it, and pages are
-// faulted in by the evacuations that fill them. Other allocators get
-// allocate() + memset (documented in docs/design.md). Allocators must return
-// raw pointers.
+// memory (slots). With std::allocator, arrays of page_memory_min_bytes or more
+// are fresh pages from the kernel, zero and untouched: allocating the new
+// array of a resize costs no pass over it, and pages are faulted in by the
+// evacuations that fill them. Smaller ones come from calloc/malloc. Other
+// allocators get allocate() + memset (documented in docs/design.md).
+// Allocators must return raw pointers.
 template <class Alloc>
 struct table_memory {
     template <class U>
@@ -103,9 +105,17 @@ struct table_memory {
         std::is_same_v<Alloc, std::allocator<typename Alloc::value_type>> &&
         alignof(U) <= alignof(std::max_align_t);
 
+    // Whether an array of n U's is whole pages of its own (see page_memory.hpp).
+    template <class U>
+    static constexpr bool page_backed(std::size_t n) noexcept {
+        return uses_calloc<U> && n * sizeof(U) >= page_memory_min_bytes;
+    }
+
     template <class U>
     static U* allocate(const Alloc& a, std::size_t n, bool zeroed) {
         if constexpr (uses_calloc<U>) {
+            if (n > SIZE_MAX / sizeof(U)) throw std::bad_alloc();
+            if (page_backed<U>(n)) return static_cast<U*>(allocate_pages(n * sizeof(U)));
             void* p = zeroed ? std::calloc(n, sizeof(U)) : std::malloc(n * sizeof(U));
             if (p == nullptr) throw std::bad_alloc();
             return static_cast<U*>(p);
@@ -121,13 +131,23 @@ struct table_memory {
     static void deallocate(const Alloc& a, U* p, std::size_t n) noexcept {
         if constexpr (uses_calloc<U>) {
             (void)a;
-            (void)n;
-            std::free(p);
+            if (page_backed<U>(n)) {
+                deallocate_pages(p, n * sizeof(U));
+            } else {
+                std::free(p);
+            }
         } else {
             using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;
             alloc_u au(a);
             std::allocator_traits<alloc_u>::deallocate(au, p, n);
         }
+    }
+    // Returns elements [from, to) of a page-backed array to the kernel, ahead
+    // of the rest; `from` (and `to`, unless it is the end) must fall on page
+    // boundaries. The array is then never deallocated as a whole.
+    template <class U>
+    static void release_pages(U* p, std::size_t from, std::size_t to) noexcept {
+        deallocate_pages(p + from, (to - from) * sizeof(U));
     }
 };
 

@@ -1,0 +1,22 @@
+// Whole pages straight from the kernel, for large bucket arrays.
+#pragma once
+
+#include <cstddef>
+
+namespace tophash::detail {
+
+// Arrays of at least this many bytes bypass malloc. glibc serves large
+// allocations from mmap only until its dynamic threshold rises (up to 32 MiB
+// on 64-bit, after a large block is freed); from then on a calloc of a few MiB
+// comes from reused heap memory and is memset, one page fault per page on
+// the inserting thread: 24 ms for one insert during growth to 2^23 elements
+// (bench_map grow/tophash max_ns, 5-9 ms with the threshold pinned). Below
+// 1 MiB such a memset costs tens of microseconds, the p99.99 of that growth.
+inline constexpr std::size_t page_memory_min_bytes = std::size_t{1} << 20;
+
+// Zero-filled pages, untouched until used (lazily faulted in by whoever
+// writes them). Throws std::bad_alloc.
+void* allocate_pages(std::size_t bytes);
+void deallocate_pages(void* p, std::size_t bytes) noexcept;
+
+}  // namespace tophash::detail
