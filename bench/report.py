@@ -101,12 +101,25 @@ def size_label(arg):
     return f"2^{n.bit_length() - 1}" if n & (n - 1) == 0 else arg
 
 
+# Row order of the single-thread tables; benchmarks run interleaved at random,
+# so the JSON order means nothing.
+WORKLOAD_ORDER = ["find_hit", "find_miss", "find_str16", "find_str48", "churn",
+                  "iterate10k", "iterate10k_90pct_erased"]
+
+
+def row_key(item):
+    (workload, arg), _ = item
+    base = workload.replace("_samehash", "")
+    rank = WORKLOAD_ORDER.index(base) if base in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
+    return (rank, base, int(arg) if arg.isdigit() else 0)
+
+
 def time_table(by, ratios, same_hash):
     """Single-thread time rows: each map's ns/op and its ratio to absl."""
     out = ["| workload | elements | absl ns/op | boost_flat ns/op | boost_flat / absl | "
            "tophash ns/op | tophash / absl |", "|---|---|---|---|---|---|---|"]
     special = ("grow", "churn_windows", "memory")
-    for (workload, arg), impls in by.items():
+    for (workload, arg), impls in sorted(by.items(), key=row_key):
         if workload in special or workload.endswith("_samehash") != same_hash:
             continue
         if "absl" not in impls or "tophash" not in impls:
@@ -155,7 +168,7 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
                 "All three maps hash with absl::Hash, declared avalanching so that neither Boost "
                 "nor tophash mixes it again: what differs is the table.", ""]
         out += time_table(by, [], same_hash=True)
-    mem = [(k, v) for k, v in by.items() if k[0] == "memory"]
+    mem = sorted(((k, v) for k, v in by.items() if k[0] == "memory"), key=row_key)
     if mem:
         out += ["", "## Memory (allocator accounting, after n inserts without reserve)", "",
                 "| elements | absl B/element | boost_flat B/element | tophash B/element | "
