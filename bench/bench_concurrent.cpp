@@ -244,15 +244,29 @@ void emit(const std::string& workload, const char* map, const char* hash, int th
     std::fflush(stdout);
 }
 
+// ---------------------------------------------------------------- operation streams
+using streams_t = std::vector<std::vector<step>>;
+
+// The streams of the last workload asked for. Generating them (Zipf sampling
+// costs tens of ns per step; parallel_load at N=5M has 50M steps) took more
+// time than running them; the plan runs the maps of one workload back to
+// back, so they share one generation.
+const streams_t& cached_streams(const std::string& key, const std::function<streams_t()>& make) {
+    static std::string last_key;
+    static streams_t last;
+    if (key != last_key) {
+        last = streams_t();  // free the old streams before building the new
+        last = make();
+        last_key = key;
+    }
+    return last;
+}
+
 // ---------------------------------------------------------------- mixes over a prefilled map
 // 2^20 keys, half present at the start; find/insert/erase percentages.
-template <class Map>
-double mix(int find_pct, int insert_pct, bool skewed, int threads, std::size_t total_ops,
-           const std::vector<u64>& keys) {
-    Map m;
-    for (std::size_t i = 0; i < keys.size(); i += 2)
-        m.insert(keys[i]);
-    std::vector<std::vector<step>> streams(threads);
+streams_t mix_streams(int find_pct, int insert_pct, bool skewed, int threads, std::size_t total_ops,
+                      const std::vector<u64>& keys) {
+    streams_t streams(threads);
     for (int t = 0; t < threads; ++t) {
         std::mt19937_64 rng(1000 + t);
         zipf z(keys.size(), 0.99);
@@ -265,16 +279,22 @@ double mix(int find_pct, int insert_pct, bool skewed, int threads, std::size_t t
             x.kind = r < find_pct ? op::find : r < find_pct + insert_pct ? op::insert : op::erase;
         }
     }
+    return streams;
+}
+
+template <class Map>
+double mix(const streams_t& streams, const std::vector<u64>& keys) {
+    Map m;
+    for (std::size_t i = 0; i < keys.size(); i += 2)
+        m.insert(keys[i]);
     return run_threads(m, streams);
 }
 
 // Boost's parallel_load: int -> int (here uint64), empty map, 10*N operations
 // over T threads: 10% update (insert or increment), 45% lookups of Zipf keys
 // in [1, N] (mostly hits later), 45% of Zipf keys in [N+1, 2N] (misses).
-template <class Map>
-double parallel_load(std::uint64_t n, double skew, int threads) {
-    Map m;
-    std::vector<std::vector<step>> streams(threads);
+streams_t parallel_load_streams(std::uint64_t n, double skew, int threads) {
+    streams_t streams(threads);
     const std::size_t per = 10 * n / threads;
     for (int t = 0; t < threads; ++t) {
         std::mt19937_64 rng(2000 + t);
@@ -292,7 +312,7 @@ double parallel_load(std::uint64_t n, double skew, int threads) {
             }
         }
     }
-    return run_threads(m, streams);
+    return streams;
 }
 
 // ---------------------------------------------------------------- the plan
@@ -319,9 +339,14 @@ void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
              {mix_spec{"90/5/5 uniform", 90, 5, false}, mix_spec{"90/5/5 zipf0.99", 90, 5, true},
               mix_spec{"50/25/25 uniform", 50, 25, false},
               mix_spec{"50/25/25 zipf0.99", 50, 25, true}}) {
-            plan.push_back({x.label, Map::name, hash, t, [=, &keys] {
-                                return mix<Map>(x.find_pct, x.insert_pct, x.skewed, t, ops, keys);
-                            }});
+            plan.push_back(
+                {x.label, Map::name, hash, t, [=, &keys] {
+                     const auto& st =
+                         cached_streams(std::string(x.label) + "/" + std::to_string(t), [&] {
+                             return mix_streams(x.find_pct, x.insert_pct, x.skewed, t, ops, keys);
+                         });
+                     return mix<Map>(st, keys);
+                 }});
         }
     }
     const std::vector<std::uint64_t> ns =
@@ -333,8 +358,13 @@ void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
             char label[96];
             std::snprintf(label, sizeof label, "parallel_load N=%llu skew=%.2f",
                           static_cast<unsigned long long>(n), skew);
-            plan.push_back(
-                {label, Map::name, hash, t, [=] { return parallel_load<Map>(n, skew, t); }});
+            const std::string key = std::string(label) + "/" + std::to_string(t);
+            plan.push_back({label, Map::name, hash, t, [=] {
+                                Map m;
+                                return run_threads(m, cached_streams(key, [&] {
+                                                       return parallel_load_streams(n, skew, t);
+                                                   }));
+                            }});
         }
     }
 }
