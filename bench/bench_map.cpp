@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -79,18 +80,52 @@ std::vector<key_t> random_keys(std::size_t n, std::uint64_t seed) {
     return keys;
 }
 
+// Google Benchmark calls a benchmark function several times in one run, with
+// growing iteration counts; rebuilding a 2^23-element map on every call took
+// most of bench_map's time (about 19 s per find run at 2^23). Read-only
+// benchmarks keep the fixture they built for the next call of the same
+// benchmark; only the last one is kept, so maps do not pile up.
+struct last_fixture {
+    const void* type = nullptr;
+    std::int64_t arg = -1;
+    std::shared_ptr<void> object;
+};
+last_fixture g_last_fixture;
+
+template <class Fixture>
+const Fixture& reused_fixture(std::int64_t arg) {
+    static const char type_id = 0;  // one address per Fixture type
+    last_fixture& l = g_last_fixture;
+    if (l.type != &type_id || l.arg != arg) {
+        l.object.reset();  // free the previous fixture before building this one
+        l.type = nullptr;
+        l.object = std::make_shared<Fixture>(static_cast<std::size_t>(arg));
+        l.type = &type_id;
+        l.arg = arg;
+    }
+    return *static_cast<const Fixture*>(l.object.get());
+}
+
 // Lookups in random order over the present keys (hit) or absent keys (miss).
 template <class Map, bool Hit>
-void BM_find(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0));
-    const auto keys = random_keys(n, 1);
+struct find_fixture {
     Map m;
-    for (key_t k : keys)
-        m.insert(k, k);
-    std::vector<key_t> probes(std::min<std::size_t>(n, 1 << 20) * 4);
-    std::mt19937_64 rng(2);
-    for (auto& p : probes)
-        p = Hit ? keys[rng() % n] : (rng() & ~key_t{1});
+    std::vector<key_t> probes;
+    explicit find_fixture(std::size_t n) {
+        const auto keys = random_keys(n, 1);
+        for (key_t k : keys)
+            m.insert(k, k);
+        probes.resize(std::min<std::size_t>(n, 1 << 20) * 4);
+        std::mt19937_64 rng(2);
+        for (auto& p : probes)
+            p = Hit ? keys[rng() % n] : (rng() & ~key_t{1});
+    }
+};
+template <class Map, bool Hit>
+void BM_find(benchmark::State& state) {
+    const auto& f = reused_fixture<find_fixture<Map, Hit>>(state.range(0));
+    const Map& m = f.m;
+    const auto& probes = f.probes;
     std::size_t i = 0, found = 0;
     for (auto _ : state) {
         found += m.find(probes[i]);
@@ -156,25 +191,30 @@ void BM_grow(benchmark::State& state) {
 // String keys of a fixed length (16 or 48 bytes: inline in neither libstdc++'s
 // SSO nor a cache line), lookups as BM_find.
 template <class Map, std::size_t Len>
-void BM_find_string(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0));
-    std::mt19937_64 rng(11);
-    std::vector<std::string> keys(n);
-    for (auto& k : keys) {
-        k.assign(Len, 'k');
-        const std::uint64_t x = rng();
-        std::memcpy(k.data(), &x, sizeof x);
-    }
+struct find_string_fixture {
+    std::vector<std::string> keys;
     Map m;
-    for (std::size_t i = 0; i < n; ++i)
-        m.insert(keys[i], i);
-    std::vector<std::uint32_t> probes(1 << 20);
-    for (auto& p : probes)
-        p = static_cast<std::uint32_t>(rng() % n);
+    std::vector<std::uint32_t> probes;
+    explicit find_string_fixture(std::size_t n) : keys(n), probes(1 << 20) {
+        std::mt19937_64 rng(11);
+        for (auto& k : keys) {
+            k.assign(Len, 'k');
+            const std::uint64_t x = rng();
+            std::memcpy(k.data(), &x, sizeof x);
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            m.insert(keys[i], i);
+        for (auto& p : probes)
+            p = static_cast<std::uint32_t>(rng() % n);
+    }
+};
+template <class Map, std::size_t Len>
+void BM_find_string(benchmark::State& state) {
+    const auto& f = reused_fixture<find_string_fixture<Map, Len>>(state.range(0));
     std::size_t i = 0, found = 0;
     for (auto _ : state) {
-        found += m.find(keys[probes[i]]);
-        if (++i == probes.size()) i = 0;
+        found += f.m.find(f.keys[f.probes[i]]);
+        if (++i == f.probes.size()) i = 0;
     }
     if (found != static_cast<std::size_t>(state.iterations())) state.SkipWithError("wrong result");
 }
@@ -276,20 +316,16 @@ void BM_memory(benchmark::State& state) {
 }
 template <class K, class V>
 using counted_pair_allocator = counting_allocator<std::pair<const K, V>>;
-struct absl_counted {
+struct absl_counted
+    : std_like_map<absl::flat_hash_map<key_t, key_t, absl::Hash<key_t>, std::equal_to<key_t>,
+                                       counted_pair_allocator<key_t, key_t>>> {
     static constexpr const char* name = "absl";
-    absl::flat_hash_map<key_t, key_t, absl::Hash<key_t>, std::equal_to<key_t>,
-                        counted_pair_allocator<key_t, key_t>>
-        m;
-    void insert(key_t k, key_t v) { m.emplace(k, v); }
     void settle() {}
 };
-struct boost_counted {
+struct boost_counted
+    : std_like_map<boost::unordered_flat_map<key_t, key_t, boost::hash<key_t>, std::equal_to<key_t>,
+                                             counted_pair_allocator<key_t, key_t>>> {
     static constexpr const char* name = "boost_flat";
-    boost::unordered_flat_map<key_t, key_t, boost::hash<key_t>, std::equal_to<key_t>,
-                              counted_pair_allocator<key_t, key_t>>
-        m;
-    void insert(key_t k, key_t v) { m.emplace(k, v); }
     void settle() {}
 };
 struct tophash_counted {
