@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <type_traits>
 #include <vector>
 
 #include "tophash/concurrent_map.hpp"
@@ -114,6 +115,61 @@ TEST(States, EmptiedOverflowBucketIsRecycled) {
         EXPECT_TRUE(m.contains(i));
     for (std::uint64_t i = 40; i < 48; ++i)
         EXPECT_TRUE(m.contains(i));
+}
+
+// Places key k in bucket k / 64 with tag 16 + k % 64 (used as is: the hash
+// declares itself avalanching), so a test can shape chains exactly.
+struct placed_hash {
+    using is_avalanching = std::true_type;
+    std::size_t operator()(std::uint64_t k) const {
+        return (static_cast<std::size_t>(16 + k % 64) << 56) | (k / 64);
+    }
+};
+
+// Chains that erasures left long but sparse (overflow buckets holding few
+// elements) are compacted by a same-size evacuation: the bucket count stays,
+// the overflow buckets go, every element stays.
+TEST(States, SparseChainsAreCompactedAtTheSameSize) {
+    concurrent_map<std::uint64_t, std::uint64_t, placed_hash> m(104);  // 8 buckets
+    ASSERT_EQ(m.bucket_count(), 8u);
+    // Chain b: 33 keys (head, a full overflow bucket, one key in a second
+    // one), then the first 32 erased: two overflow buckets for one element.
+    for (std::uint64_t b = 0; b < 7; ++b) {
+        for (std::uint64_t i = 0; i < 33; ++i)
+            ASSERT_TRUE(m.insert(b * 64 + i, i));
+        for (std::uint64_t i = 0; i < 32; ++i)
+            ASSERT_TRUE(m.erase(b * 64 + i));
+    }
+    auto st = m.stats();
+    ASSERT_FALSE(st.resizing) << st;
+    EXPECT_EQ(st.overflow_buckets, 14u) << st;
+    EXPECT_EQ(st.size, 7u);
+    // The 16th overflow bucket (as many as head buckets) starts the compaction.
+    for (std::uint64_t i = 0; i < 33; ++i)
+        ASSERT_TRUE(m.insert(7 * 64 + i, i));
+    st = m.stats();
+    EXPECT_TRUE(st.resizing && st.same_size_resize) << st;
+    for (std::uint64_t i = 0; i < 32; ++i)
+        ASSERT_TRUE(m.erase(7 * 64 + i));
+    // Writes finish it.
+    for (std::uint64_t i = 0; m.stats().resizing; ++i) {
+        ASSERT_LT(i, 64u) << "the compaction does not finish";
+        m.insert(1000 + i, i);
+        m.erase(1000 + i);
+    }
+    // Chains 0-6 were sparse when moved: one bucket each now. Chain 7 was
+    // moved by its first erase, still full (33 keys, two overflow buckets).
+    st = m.stats();
+    EXPECT_EQ(st.bucket_count, 8u) << st;
+    EXPECT_EQ(st.overflow_buckets, 2u) << st;
+    ASSERT_GE(st.chain_length_histogram.size(), 4u) << st;
+    EXPECT_EQ(st.chain_length_histogram[1], 7u) << st;
+    EXPECT_EQ(st.chain_length_histogram[3], 1u) << st;
+    EXPECT_EQ(st.size, 8u);
+    for (std::uint64_t b = 0; b < 8; ++b) {
+        EXPECT_EQ(m.find(b * 64 + 32), 32u) << b;
+        EXPECT_FALSE(m.contains(b * 64)) << b;
+    }
 }
 
 TEST(States, EvacuationMarksOldSlots) {
