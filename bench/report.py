@@ -68,7 +68,9 @@ def concurrent_section(path, scaling_data=None):
            "start. parallel_load: Boost's benchmark (empty map, 10*N ops: 10% insert-or-increment, "
            "45% lookups of Zipf keys in [1,N], 45% in [N+1,2N]). Thread counts above the core "
            "count are oversubscribed. n/a: tbb::concurrent_unordered_map has no concurrent erase, "
-           "so it runs parallel_load only.", "",
+           "so it runs parallel_load only. Each cell is a single run, the maps of one workload "
+           "back to back: on a shared 2-core VM two reports of the same code differed by up to 2x "
+           "in a tophash/peer ratio (most cells within 25%), so read single cells with care.", "",
            "### Each map with its default hasher", ""]
     out += concurrent_table(table, maps, "default")
     if any(mode == "same" for (mode, _, _) in table):
