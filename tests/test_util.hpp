@@ -4,8 +4,9 @@
 #include <cstdlib>
 #include <string>
 
-// Multiplier for loop counts: TOPHASH_TEST_SCALE (default 1). Sanitizer and
-// emulator runs keep the default; longer soaks raise it.
+// Multiplier for loop counts: TOPHASH_TEST_SCALE (default 1). scripts/test
+// raises it for the native release and TSan runs (more interleavings where
+// they are cheap); ASan and qemu runs keep 1.
 inline int test_scale() {
     static const int scale = [] {
         const char* s = std::getenv("TOPHASH_TEST_SCALE");
