@@ -15,6 +15,7 @@ shared machine drift together, and the ratios less.
 import argparse
 import json
 import os
+import re
 import sys
 
 
@@ -52,7 +53,11 @@ def map_figures(prefix):
             out[f"{workload}/{arg} ns"] = (t, "time")
             if absl:
                 out[f"{workload}/{arg} vs absl"] = (t / (absl["real_time"] * unit[absl["time_unit"]]), "time")
-    return out
+    # Repetitions run in random order, so the file's order is arbitrary:
+    # sort by workload, then size numerically.
+    def natural(key):
+        return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", key)]
+    return dict(sorted(out.items(), key=lambda kv: natural(kv[0])))
 
 
 def concurrent_figures(prefix):
