@@ -2,8 +2,13 @@
 #include "tophash/concurrency/epoch.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define TOPHASH_HAVE_PTHREAD 1
+#endif
 #if defined(__linux__)
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -47,17 +52,51 @@ void heavy_barrier() noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-// Releases the thread's record when the thread exits.
+void release(record* r) noexcept {
+    if (this_thread_record == r) this_thread_record = nullptr;
+    r->epoch.store(0, std::memory_order_release);
+    r->in_use.store(false, std::memory_order_release);
+}
+
+#if defined(TOPHASH_HAVE_PTHREAD)
+// A thread's record goes back to the pool when the thread exits, through a
+// pthread key destructor: those run after every C++ thread_local destructor
+// of the thread (glibc, musl, macOS), so a thread_local whose destructor uses
+// a map cannot re-register after the release and leak its record. If a
+// later key destructor does, the new value makes the thread run the key
+// destructors again (up to PTHREAD_DESTRUCTOR_ITERATIONS rounds).
+void release_key_destructor(void* r) { release(static_cast<record*>(r)); }
+
+// In a child of fork() only the forking thread exists: the records of the
+// others (some maybe inside a read, with an epoch that would hold back all
+// reclamation for good) are released. The forking thread's own record stays.
+void release_others_after_fork() {
+    for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+        if (r != this_thread_record && r->in_use.load(std::memory_order_relaxed)) release(r);
+    }
+}
+
+pthread_key_t release_key() {
+    static const pthread_key_t key = [] {
+        pthread_key_t k;
+        if (pthread_key_create(&k, &release_key_destructor) != 0) std::abort();
+        pthread_atfork(nullptr, nullptr, &release_others_after_fork);
+        return k;
+    }();
+    return key;
+}
+void release_at_thread_exit(record* r) { pthread_setspecific(release_key(), r); }
+#else
 struct record_releaser {
     ~record_releaser() {
-        if (record* r = this_thread_record) {
-            r->epoch.store(0, std::memory_order_release);
-            this_thread_record = nullptr;
-            r->in_use.store(false, std::memory_order_release);
-        }
+        if (record* r = this_thread_record) release(r);
     }
 };
-thread_local record_releaser releaser;
+void release_at_thread_exit(record*) {
+    static thread_local record_releaser releaser;
+    (void)&releaser;  // odr-use: constructs the releaser for this thread
+}
+#endif
 
 // The oldest epoch any reader may still be working in (max if none).
 std::uint64_t oldest_active_epoch() noexcept {
@@ -71,24 +110,34 @@ std::uint64_t oldest_active_epoch() noexcept {
 }  // namespace
 
 record* register_this_thread() {
-    (void)&releaser;  // odr-use: constructs the releaser for this thread
+    record* mine = nullptr;
     for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
         bool expected = false;
         if (!r->in_use.load(std::memory_order_relaxed) &&
             r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-            this_thread_record = r;
-            return r;
+            mine = r;
+            break;
         }
     }
-    record* r = new record;
-    r->in_use.store(true, std::memory_order_relaxed);
-    record* head = all_records.load(std::memory_order_relaxed);
-    do {
-        r->next = head;
-    } while (!all_records.compare_exchange_weak(head, r, std::memory_order_release,
-                                                std::memory_order_relaxed));
-    this_thread_record = r;
-    return r;
+    if (mine == nullptr) {
+        mine = new record;
+        mine->in_use.store(true, std::memory_order_relaxed);
+        record* head = all_records.load(std::memory_order_relaxed);
+        do {
+            mine->next = head;
+        } while (!all_records.compare_exchange_weak(head, mine, std::memory_order_release,
+                                                    std::memory_order_relaxed));
+    }
+    this_thread_record = mine;
+    release_at_thread_exit(mine);
+    return mine;
+}
+
+std::size_t record_count() noexcept {
+    std::size_t n = 0;
+    for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next)
+        ++n;
+    return n;
 }
 
 }  // namespace epoch_detail

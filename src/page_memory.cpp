@@ -6,29 +6,28 @@
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/mman.h>
 #define TOPHASH_HAVE_MMAP 1
+#else
+#define TOPHASH_HAVE_MMAP 0
 #endif
 
 namespace tophash::detail {
 
-void* allocate_pages(std::size_t bytes) {
+// Built with mmap wherever the platform has it, whatever a translation unit
+// that includes page_memory.hpp decided: TOPHASH_NO_PAGE_MEMORY there only
+// means these functions are never called.
 #if TOPHASH_HAVE_MMAP
+void* allocate_pages(std::size_t bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     return p;
-#else
-    void* p = std::calloc(bytes, 1);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-#endif
 }
 
-void deallocate_pages(void* p, std::size_t bytes) noexcept {
-#if TOPHASH_HAVE_MMAP
-    ::munmap(p, bytes);
+void deallocate_pages(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
 #else
-    (void)bytes;
-    std::free(p);
+// Unreachable: TOPHASH_HAVE_PAGE_MEMORY is 0 on such a platform, so no array is
+// page-backed and none is released in parts.
+void* allocate_pages(std::size_t) { throw std::bad_alloc(); }
+void deallocate_pages(void*, std::size_t) noexcept { std::abort(); }
 #endif
-}
 
 }  // namespace tophash::detail

@@ -34,19 +34,23 @@ template <class T>
 using chunk_t = typename chunk_of<(alignof(T) < 8 ? alignof(T) : 8)>::type;
 }  // namespace detail
 
+// T need not be default-constructible (a strong-typedef key, a value with
+// only a converting constructor): the result is made from the chunks by a bit
+// cast, never by assigning into a default-constructed T.
 template <class T>
 inline T atomic_copy_load(const T* src) noexcept {
     static_assert(std::is_trivially_copyable_v<T>);
     using C = detail::chunk_t<T>;
     static_assert(sizeof(T) % sizeof(C) == 0, "size is a multiple of alignment");
-    C buf[sizeof(T) / sizeof(C)];
+    struct chunks {
+        C c[sizeof(T) / sizeof(C)];
+    } buf;
+    static_assert(sizeof(buf) == sizeof(T));
     const C* s = reinterpret_cast<const C*>(src);
     for (std::size_t i = 0; i < sizeof(T) / sizeof(C); ++i) {
-        buf[i] = __atomic_load_n(s + i, __ATOMIC_RELAXED);
+        buf.c[i] = __atomic_load_n(s + i, __ATOMIC_RELAXED);
     }
-    T out;
-    std::memcpy(&out, buf, sizeof(T));
-    return out;
+    return __builtin_bit_cast(T, buf);
 }
 
 template <class T>

@@ -28,6 +28,25 @@ extern bool reader_fence_needed;
 extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
 
 [[gnu::cold, gnu::noinline]] record* register_this_thread();
+// Records ever created (each reused once its thread has exited): bounded by
+// the most threads that were alive at once, whatever the threads did.
+std::size_t record_count() noexcept;
+
+// The synchronisation between readers and the reclaimer lives partly in
+// src/epoch.cpp (membarrier, its loads of the records), which a user's
+// ThreadSanitizer build does not instrument when it links the installed
+// library. These annotations, compiled in the user's translation units,
+// state the happens-before edge TSan cannot see: every reader's exit from a
+// critical section happens before the reclaimer frees what it retired.
+#if defined(TOPHASH_TSAN)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+inline void tsan_reader_exit() noexcept { __tsan_release(&global_epoch); }
+inline void tsan_before_free() noexcept { __tsan_acquire(&global_epoch); }
+#else
+inline void tsan_reader_exit() noexcept {}
+inline void tsan_before_free() noexcept {}
+#endif
 }  // namespace epoch_detail
 
 // Marks the calling thread as reading shared structures. Nestable. The reader
@@ -61,7 +80,10 @@ class epoch_guard {
         }
     }
     ~epoch_guard() {
-        if (outermost_) r_->epoch.store(0, std::memory_order_release);
+        if (outermost_) {
+            epoch_detail::tsan_reader_exit();
+            r_->epoch.store(0, std::memory_order_release);
+        }
     }
     epoch_guard(const epoch_guard&) = delete;
     epoch_guard& operator=(const epoch_guard&) = delete;
@@ -94,6 +116,16 @@ class retire_list {
     // Frees what no reader can reach any more (one step of each stepwise
     // deleter). Cheap when nothing is pending.
     void reclaim() noexcept;
+    // Called after every write to the owner: while something is pending,
+    // every reclaim_period-th write (from whichever thread) reclaims. The
+    // count is the list's, not the thread's, so short-lived writer threads
+    // still make progress; it is touched only while something is pending.
+    void note_write() noexcept {
+        if (pending() && (ticks_.fetch_add(1, std::memory_order_relaxed) & (reclaim_period - 1)) ==
+                             reclaim_period - 1) {
+            reclaim();
+        }
+    }
     // Frees everything, every step: only when no other thread can be reading.
     void drain() noexcept;
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
@@ -105,9 +137,18 @@ class retire_list {
         deleter del;
         void* context;
     };
+    // A reclaim costs a membarrier (an interrupt of every CPU running this
+    // process) and a walk of the reader records: a few microseconds, spread
+    // over 64 writes. A retired array is freed in steps of 4096 buckets, so
+    // one of 2^19 buckets is gone after 128 * 64 writes.
+    static constexpr unsigned reclaim_period = 64;
+    static_assert((reclaim_period & (reclaim_period - 1)) == 0);
+
     std::mutex mutex_;
     std::vector<entry> entries_;
     std::atomic<bool> pending_{false};
+    // Apart from pending_, which every write reads.
+    alignas(cache_line) std::atomic<unsigned> ticks_{0};
 };
 
 }  // namespace tophash::concurrency

@@ -3,6 +3,16 @@
 
 #include <cstddef>
 
+// Whether this platform maps pages directly (mmap). Without it, large arrays
+// come from calloc/malloc like small ones and are freed whole, never in
+// page-sized steps. TOPHASH_NO_PAGE_MEMORY forces that fallback (tests build
+// it on Linux so that the path is exercised).
+#if !defined(TOPHASH_NO_PAGE_MEMORY) && (defined(__unix__) || defined(__APPLE__))
+#define TOPHASH_HAVE_PAGE_MEMORY 1
+#else
+#define TOPHASH_HAVE_PAGE_MEMORY 0
+#endif
+
 namespace tophash::detail {
 
 // Arrays of at least this many bytes bypass malloc. glibc serves large
@@ -15,7 +25,8 @@ namespace tophash::detail {
 inline constexpr std::size_t page_memory_min_bytes = std::size_t{1} << 20;
 
 // Zero-filled pages, untouched until used (lazily faulted in by whoever
-// writes them). Throws std::bad_alloc.
+// writes them). Throws std::bad_alloc. Only called where TOPHASH_HAVE_PAGE_MEMORY;
+// deallocate_pages may release any page-aligned part of what was allocated.
 void* allocate_pages(std::size_t bytes);
 void deallocate_pages(void* p, std::size_t bytes) noexcept;
 

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <type_traits>
 
 #include "tophash/concurrency/platform.hpp"
@@ -55,8 +57,21 @@ struct table {
     // Resize state while this array is the target of an evacuation.
     std::atomic<table*> old{nullptr};
     bool same_size = false;
-    std::atomic<std::size_t> evac_cursor{0};
+    std::atomic<std::size_t> evac_cursor{0};  // next old bucket handed to a helping write
+    std::atomic<std::size_t> evac_sweep{0};   // below it, every old bucket is evacuated
     std::atomic<std::size_t> evac_done{0};
+    // The array that took over this one's elements, set before it is
+    // published: a traversal that finds a bucket evacuated follows it.
+    std::atomic<table*> next{nullptr};
+
+    // Elements are counted per stripe of the array the write happened in,
+    // and evacuation moves none of those counts. The elements an array holds
+    // are therefore `inherited` (what its old array's counts summed to once
+    // that array was fully evacuated) plus its own stripes' counts; until the
+    // old array is finished, `inherited` is `not_inherited` and its counts are
+    // read from the old array itself (concurrent_map::size).
+    static constexpr std::int64_t not_inherited = INT64_MIN;
+    std::atomic<std::int64_t> inherited{0};
 
     std::atomic<std::size_t> overflow_count{0};  // overflow buckets allocated for this array
     std::size_t released_buckets = 0;            // of a retired array: buckets already freed
@@ -83,10 +98,39 @@ struct table {
     }
 };
 
-// Smallest power-of-two bucket count whose growth threshold is >= n.
-inline std::size_t buckets_for_capacity(std::size_t n) noexcept {
+// Elements a table of `buckets` head buckets holds before it grows (13 per
+// bucket: the division is exact, so capacity_of never rounds).
+static_assert(bucket_width * max_load_num % max_load_den == 0);
+inline constexpr std::size_t per_bucket_capacity = bucket_width * max_load_num / max_load_den;
+constexpr std::size_t capacity_of(std::size_t buckets) noexcept {
+    return buckets * per_bucket_capacity;
+}
+
+// The most head buckets a table of Slot may have: a power of two whose arrays
+// fit in PTRDIFF_MAX bytes, the limit of any one object. Far beyond any real
+// memory, but it keeps every size computation below from wrapping.
+template <class Slot>
+constexpr std::size_t max_bucket_count() noexcept {
+    constexpr std::size_t per_bucket = sizeof(bucket_ctrl) + bucket_width * sizeof(Slot);
+    std::size_t b = std::size_t{1} << (std::numeric_limits<std::size_t>::digits - 2);
+    while (b > static_cast<std::size_t>(PTRDIFF_MAX) / per_bucket)
+        b >>= 1;
+    return b;
+}
+template <class Slot>
+constexpr std::size_t max_capacity() noexcept {
+    return capacity_of(max_bucket_count<Slot>());
+}
+
+// Smallest power-of-two bucket count whose capacity is >= n. Throws
+// std::length_error past max_capacity (as std::vector::reserve does).
+template <class Slot>
+std::size_t buckets_for_capacity(std::size_t n) {
+    if (n > max_capacity<Slot>()) {
+        throw std::length_error("tophash: requested capacity exceeds max_size()");
+    }
     std::size_t b = 1;
-    while (b * simd::group::width * max_load_num / max_load_den < n)
+    while (capacity_of(b) < n)
         b *= 2;
     return b;
 }
@@ -106,9 +150,10 @@ struct table_memory {
         alignof(U) <= alignof(std::max_align_t);
 
     // Whether an array of n U's is whole pages of its own (see page_memory.hpp).
+    // Only such arrays are ever released in parts (release_pages).
     template <class U>
     static constexpr bool page_backed(std::size_t n) noexcept {
-        return uses_calloc<U> && n * sizeof(U) >= page_memory_min_bytes;
+        return TOPHASH_HAVE_PAGE_MEMORY && uses_calloc<U> && n * sizeof(U) >= page_memory_min_bytes;
     }
 
     template <class U>
