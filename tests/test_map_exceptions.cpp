@@ -7,6 +7,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 #include "tophash/concurrent_map.hpp"
@@ -240,6 +241,199 @@ TEST(Exceptions, RetiredArraysAreFreedByLaterWrites) {
     EXPECT_EQ(alloc_control::live_bytes, before);
 }
 
+// ---- evacuation moves key and value as a unit
+// A copy that throws on countdown; its move is not noexcept, so evacuation
+// must copy, and (the element moving as a unit) copy its key too.
+struct throwing_copy {
+    static inline int countdown = -1;
+    int v = 0;
+    explicit throwing_copy(int x) : v(x) {}
+    throwing_copy(const throwing_copy& o) : v(o.v) {
+        if (countdown > 0 && --countdown == 0) throw std::runtime_error("copy");
+    }
+    throwing_copy(throwing_copy&& o) : v(o.v) {  // NOLINT: deliberately not noexcept
+        if (countdown > 0 && --countdown == 0) throw std::runtime_error("move");
+    }
+    bool operator==(const throwing_copy& o) const { return v == o.v; }
+};
+struct throwing_copy_hash {
+    std::size_t operator()(const throwing_copy& k) const { return std::hash<int>()(k.v); }
+};
+
+// Grows a map through many resizes with copies failing now and then; every
+// element must survive with its own key and value.
+template <class Map, class MakeKey, class MakeValue, class Check>
+void grow_with_failing_copies(Map& m, MakeKey key, MakeValue value, Check check) {
+    int inserted = 0, failures = 0;
+    for (int round = 0; round < 4000; ++round) {
+        throwing_copy::countdown = round % 5 == 0 ? 1 + round % 11 : -1;
+        try {
+            if (m.try_emplace(key(inserted), value(inserted))) ++inserted;
+        } catch (const std::runtime_error&) {
+            ++failures;
+        }
+        throwing_copy::countdown = -1;
+    }
+    EXPECT_GT(failures, 0);
+    EXPECT_EQ(m.size(), static_cast<std::size_t>(inserted));
+    for (int i = 0; i < inserted; ++i)
+        check(i);
+}
+
+TEST(Exceptions, ThrowingValueCopyDuringEvacuationKeepsItsKey) {
+    tophash::concurrent_map<std::string, throwing_copy> m;
+    grow_with_failing_copies(
+        m, [](int i) { return std::to_string(i); }, [](int i) { return throwing_copy(i); },
+        [&](int i) {
+            const auto v = m.find(std::to_string(i));
+            ASSERT_TRUE(v.has_value()) << "key " << i << " lost";
+            ASSERT_EQ(v->v, i);
+        });
+}
+
+TEST(Exceptions, ThrowingKeyCopyDuringEvacuationKeepsItsValue) {
+    tophash::concurrent_map<throwing_copy, std::string, throwing_copy_hash> m;
+    grow_with_failing_copies(
+        m, [](int i) { return throwing_copy(i); }, [](int i) { return std::to_string(i); },
+        [&](int i) {
+            const auto v = m.find(throwing_copy(i));
+            ASSERT_TRUE(v.has_value()) << "key " << i << " lost";
+            ASSERT_EQ(*v, std::to_string(i)) << "value of " << i << " lost";
+        });
+}
+
+// ---- a failed evacuation at the shared cursor is retried
+// The hasher throws once for one key, when the cursor's evacuation of its
+// old bucket rehashes it. Later writes never touch that bucket themselves:
+// only the cursor's retry can finish the resize.
+struct once_trap {
+    static inline std::uint64_t key = ~0ull;
+    static inline bool armed = false;
+};
+struct once_trap_hash {
+    std::size_t operator()(std::uint64_t k) const {
+        if (once_trap::armed && k == once_trap::key) {
+            once_trap::armed = false;
+            throw std::runtime_error("transient hash failure");
+        }
+        return std::hash<std::uint64_t>()(k);
+    }
+};
+
+TEST(Exceptions, FailedEvacuationAtTheCursorIsRetried) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, once_trap_hash> m(3000);
+    std::uint64_t k = 0;
+    while (!m.stats().resizing)
+        m.insert(k++, 0);
+    const auto st = m.stats();
+    ASSERT_GE(st.old_bucket_count, 64u);
+    const std::size_t old_mask = st.old_bucket_count - 1;
+    // The trapped key sits in an old bucket the cursor has not reached.
+    const std::size_t trapped_bucket = old_mask;
+    std::uint64_t trapped = ~0ull;
+    for (std::uint64_t i = 0; i < k; ++i) {
+        if ((m.bucket_of(i) & old_mask) == trapped_bucket) trapped = i;
+    }
+    ASSERT_NE(trapped, ~0ull);
+    once_trap::key = trapped;
+    once_trap::armed = true;
+    int failures = 0;
+    std::uint64_t writes = 0;
+    for (std::uint64_t i = 0; i < k && m.stats().resizing; ++i) {
+        if ((m.bucket_of(i) & old_mask) == trapped_bucket) continue;
+        try {
+            m.insert_or_assign(i, 1);
+        } catch (const std::runtime_error&) {
+            ++failures;
+        }
+        ++writes;
+    }
+    EXPECT_EQ(failures, 1) << "the trap was sprung once";
+    EXPECT_FALSE(m.stats().resizing)
+        << "resize stuck after " << writes << " writes:\n" << m.stats();
+    EXPECT_LE(writes, st.old_bucket_count + 1);
+    EXPECT_EQ(m.size(), k);
+    for (std::uint64_t i = 0; i < k; ++i)
+        ASSERT_TRUE(m.contains(i)) << i;
+}
+
+// ---- erase and visit never fail for lack of memory
+// 32 consecutive keys share a hash: every chain needs an overflow bucket, so
+// evacuating any of them allocates.
+struct clumped_hash {
+    using is_avalanching = void;
+    std::size_t operator()(std::uint64_t k) const { return (k / 32 + 1) * 0x9E3779B97F4A7C15ull; }
+};
+
+TEST(Exceptions, EraseAndVisitNeverFailToAllocateDuringAResize) {
+    using alloc = failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>;
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, clumped_hash,
+                            std::equal_to<std::uint64_t>, alloc>
+        m;
+    std::uint64_t k = 0;
+    for (; k < 5000 || !m.stats().resizing; ++k)
+        m.insert(k, k + 1);
+    std::unordered_map<std::uint64_t, std::uint64_t> ref;
+    for (std::uint64_t i = 0; i < k; ++i)
+        ref.emplace(i, i + 1);
+    // Every allocation fails from here on.
+    for (std::uint64_t i = 0; i < k; i += 3) {
+        alloc_control::countdown = 1;
+        ASSERT_NO_THROW(EXPECT_TRUE(m.erase(i))) << i;
+        ref.erase(i);
+        alloc_control::countdown = 1;
+        ASSERT_NO_THROW(EXPECT_TRUE(m.visit(i + 1, [](std::uint64_t& v) { v += 10; })));
+        ref[i + 1] += 10;
+    }
+    alloc_control::countdown = -1;
+    for (std::uint64_t i = 0; m.stats().resizing; ++i)
+        m.insert_or_assign(i % 3 == 0 ? k + i : 1, ref[1]);
+    for (auto& [key, v] : ref)
+        ASSERT_EQ(m.find(key), v) << key;
+}
+
+// ---- an allocator that throws something other than std::bad_alloc
+struct odd_throw {
+    static inline bool armed = false;
+};
+template <class T>
+struct odd_allocator {
+    using value_type = T;
+    odd_allocator() = default;
+    template <class U>
+    odd_allocator(const odd_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) {
+        if (odd_throw::armed && n * sizeof(T) >= 4096) throw 42;  // not derived from anything
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+    template <class U>
+    bool operator==(const odd_allocator<U>&) const noexcept {
+        return true;
+    }
+    template <class U>
+    bool operator!=(const odd_allocator<U>&) const noexcept {
+        return false;
+    }
+};
+
+TEST(Exceptions, AllocatorThrowingAnOddTypeOnlyPostponesGrowth) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                            std::equal_to<std::uint64_t>,
+                            odd_allocator<std::pair<const std::uint64_t, std::uint64_t>>>
+        m;
+    odd_throw::armed = true;  // arrays of 16+ buckets cannot be allocated
+    for (std::uint64_t i = 0; i < 2000; ++i)
+        ASSERT_TRUE(m.insert(i, i));  // growth after the write fails quietly
+    EXPECT_LT(m.bucket_count(), 16u);
+    odd_throw::armed = false;
+    for (std::uint64_t i = 2000; i < 4000; ++i)
+        ASSERT_TRUE(m.insert(i, i));
+    EXPECT_GE(m.bucket_count(), 16u);
+    for (std::uint64_t i = 0; i < 4000; ++i)
+        ASSERT_EQ(m.find(i), i);
+}
+
 #if TOPHASH_ASSERTS
 TEST(Exceptions, ReentrantCallbackIsDetected) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -247,6 +441,19 @@ TEST(Exceptions, ReentrantCallbackIsDetected) {
     m.insert(1, 1);
     EXPECT_DEATH(m.visit(1, [&](int&) { m.insert(2, 2); }), "must not call back into their map");
     EXPECT_DEATH(m.for_each([&](int, int) { (void)m.contains(1); }), "must not call back");
+    // Introspection locks too.
+    EXPECT_DEATH(m.visit(1, [&](int&) { (void)m.stats(); }), "stats called from inside");
+    EXPECT_DEATH(m.for_each([&](int, int) { (void)tophash::debug::inspect(m, 0); }),
+                 "debug::inspect called from inside");
+    // The message names the call the user made, not an internal one.
+    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert(2, 2); }), "tophash: insert called");
+    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert_or_visit(2, 2, [](int&) {}); }),
+                 "tophash: insert_or_visit called");
+    EXPECT_DEATH(m.for_each([&](int, int) { m.erase_if(1, [](int&) { return true; }); }),
+                 "tophash: erase_if called");
+    EXPECT_DEATH(m.for_each([&](int, int) { m.cvisit(1, [](const int&) {}); }),
+                 "tophash: cvisit called");
+    EXPECT_DEATH(m.visit_all([&](int, int) { (void)m.find(1); }), "tophash: find called");
     // Another map from inside a callback is fine.
     tophash::concurrent_map<int, int> other;
     m.visit(1, [&](int& v) { other.insert(v, v); });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -147,6 +148,136 @@ TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
         passes.fetch_add(1);
     }
     writer.join();
+}
+
+// A long for_each does not stop growth: while its callback waits, a writer
+// can still start a resize (before: the traversal held the grow mutex and
+// chains grew without bound for as long as it ran).
+TEST(Stress, LongForEachDoesNotStopGrowth) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    for (std::uint64_t i = 0; i < 2000; ++i)
+        m.insert(i, i);
+    const std::size_t buckets = m.bucket_count();
+    const std::size_t stripe_mask = m.stats().stripe_count - 1;
+    std::atomic<bool> stop{false};
+    // The callback below runs with stripe 0 locked (shared): writes to its
+    // chains wait, by design. The writer's keys avoid it.
+    std::thread writer([&] {
+        for (std::uint64_t i = 0; !stop.load(); ++i) {
+            const std::uint64_t k = 1u << 30 | i;
+            if ((m.bucket_of(k) & stripe_mask) != 0) m.insert(k, i);
+        }
+    });
+    bool grew = false, first = true;
+    m.for_each([&](std::uint64_t, std::uint64_t) {
+        if (!first) return;
+        first = false;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!(grew = m.bucket_count() > buckets) && std::chrono::steady_clock::now() < until)
+            std::this_thread::yield();
+    });
+    stop = true;
+    writer.join();
+    EXPECT_TRUE(grew) << "no resize started while for_each ran";
+}
+
+// A slow for_each while resizes start, run and finish under it: every key
+// present for the whole call is visited exactly once.
+TEST(Stress, SlowForEachVisitsStableKeysOnceAcrossResizes) {
+    for (int round = 0, rounds = iterations(3); round < rounds; ++round) {
+        tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+        const std::uint64_t stable = 3000;
+        for (std::uint64_t i = 0; i < stable; ++i)
+            m.insert(i, i);
+        const std::size_t buckets = m.bucket_count();
+        std::atomic<bool> stop{false};
+        std::thread writer([&] {
+            for (std::uint64_t i = 0; !stop.load() && i < 400000; ++i)
+                m.insert(1u << 30 | i, i);
+        });
+        std::vector<int> seen(stable, 0);
+        m.for_each([&](std::uint64_t k, std::uint64_t) {
+            if (k < stable) ++seen[k];
+            std::this_thread::yield();  // slow: the writer grows the map meanwhile
+        });
+        const std::size_t after = m.bucket_count();
+        stop = true;
+        writer.join();
+        for (std::uint64_t k = 0; k < stable; ++k)
+            ASSERT_EQ(seen[k], 1) << "key " << k;
+        EXPECT_GT(after, buckets) << "no resize happened during the traversal";
+    }
+}
+
+// erase_if(pred) while the map grows: each stable key erased exactly once,
+// the writer's keys untouched.
+TEST(Stress, EraseIfDuringGrowthErasesEachStableKeyOnce) {
+    for (int round = 0, rounds = iterations(3); round < rounds; ++round) {
+        tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+        const std::uint64_t stable = 5000, added = 60000;
+        for (std::uint64_t i = 0; i < stable; ++i)
+            m.insert(i, i);
+        std::thread writer([&] {
+            for (std::uint64_t i = 0; i < added; ++i)
+                m.insert(1u << 30 | i, i);
+        });
+        const std::size_t erased = m.erase_if([](std::uint64_t k, std::uint64_t&) {
+            std::this_thread::yield();
+            return k < (1u << 30);
+        });
+        writer.join();
+        EXPECT_EQ(erased, stable);
+        EXPECT_EQ(m.size(), added);
+        for (std::uint64_t i = 0; i < stable; i += 7)
+            ASSERT_FALSE(m.contains(i));
+        for (std::uint64_t i = 0; i < added; i += 7)
+            ASSERT_TRUE(m.contains(1u << 30 | i));
+    }
+}
+
+// "Decrement and erase at zero" from several threads while others read
+// lock-free: the predicate writes the value, which lock-free readers copy
+// (TSan reported the race when the predicate got the slot itself). Exactly
+// one erase_if per key returns true.
+TEST(Stress, EraseIfPredicateMayUpdateTheValue) {
+    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+    static_assert(decltype(m)::optimistic_reads);
+    const std::uint64_t keys = 500, start = 2 * static_cast<std::uint64_t>(iterations(32));
+    for (std::uint64_t k = 0; k < keys; ++k)
+        m.insert(k, start);
+    std::atomic<long> erased{0}, bad_reads{0};
+    std::atomic<int> writers_left{2};
+    run_threads(threads, [&](int t) {
+        if (t < 2) {
+            for (std::uint64_t round = 0; round < start / 2; ++round) {
+                for (std::uint64_t k = 0; k < keys; ++k) {
+                    erased += m.erase_if(k, [](std::uint64_t& v) { return --v == 0; });
+                }
+            }
+            // The whole-map form updates values the same way.
+            writers_left.fetch_sub(1);
+        } else {
+            while (writers_left.load() > 0) {
+                for (std::uint64_t k = 0; k < keys; k += 3) {
+                    const auto v = m.find(k);
+                    if (v && (*v == 0 || *v > start)) bad_reads.fetch_add(1);
+                }
+            }
+        }
+    });
+    EXPECT_EQ(erased.load(), static_cast<long>(keys));
+    EXPECT_EQ(bad_reads.load(), 0);
+    EXPECT_EQ(m.size(), 0u);
+    for (std::uint64_t k = 0; k < keys; ++k)
+        m.insert(k, 2);
+    std::thread reader([&] {
+        for (int i = 0; i < 200; ++i)
+            for (std::uint64_t k = 0; k < keys; k += 5)
+                (void)m.find(k);
+    });
+    EXPECT_EQ(m.erase_if([](std::uint64_t, std::uint64_t& v) { return --v == 0; }), 0u);
+    EXPECT_EQ(m.erase_if([](std::uint64_t, std::uint64_t& v) { return --v == 0; }), keys);
+    reader.join();
 }
 
 // Erase + insert churn from several threads on a shared key space: no key is
