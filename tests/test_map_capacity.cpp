@@ -48,7 +48,7 @@ TEST(Map, ReserveNThenNInsertsDoesNotGrow) {
 // change must stay exact, whichever thread moves them.
 TEST(Stress, SizeIsExactWhileResizesMoveElements) {
     const std::uint64_t n = 20000;
-    for (int round = 0, rounds = iterations(4); round < rounds; ++round) {
+    for (int round = 0, rounds = iterations(2); round < rounds; ++round) {
         map m;
         for (std::uint64_t i = 0; i < n; ++i)
             m.insert(i, i);

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "test_allocators.hpp"
 #include "tophash/concurrent_map.hpp"
 
 namespace {
@@ -151,36 +152,7 @@ TEST(Exceptions, ThrowingCopyDuringEvacuationRollsBack) {
     EXPECT_EQ(fragile::live, 0);
 }
 
-// ---- an allocator that fails on demand
-struct alloc_control {
-    static inline long countdown = -1;  // the allocation that hits 0 fails
-    static inline long live_bytes = 0;
-};
-template <class T>
-struct failing_allocator {
-    using value_type = T;
-    failing_allocator() = default;
-    template <class U>
-    failing_allocator(const failing_allocator<U>&) noexcept {}
-    T* allocate(std::size_t n) {
-        if (alloc_control::countdown > 0 && --alloc_control::countdown == 0) throw std::bad_alloc();
-        alloc_control::live_bytes += static_cast<long>(n * sizeof(T));
-        return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        alloc_control::live_bytes -= static_cast<long>(n * sizeof(T));
-        ::operator delete(p, std::align_val_t(alignof(T)));
-    }
-    template <class U>
-    bool operator==(const failing_allocator<U>&) const noexcept {
-        return true;
-    }
-    template <class U>
-    bool operator!=(const failing_allocator<U>&) const noexcept {
-        return false;
-    }
-};
-
+// ---- an allocator that fails on demand (test_allocators.hpp)
 TEST(Exceptions, AllocationFailuresAnywhere) {
     using alloc = failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>;
     {

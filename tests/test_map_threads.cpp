@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "test_allocators.hpp"
 #include "tophash/concurrent_map.hpp"
 
 #if defined(__unix__)
@@ -44,41 +45,14 @@ TEST(Threads, ThreadLocalDestructorsDoNotLeakReaderRecords) {
         << "one reader record leaked per thread";
 }
 
-// Counts what the map holds through its allocator.
-struct counted {
-    static inline std::atomic<long> live_bytes{0};
-};
-template <class T>
-struct counting_allocator {
-    using value_type = T;
-    counting_allocator() = default;
-    template <class U>
-    counting_allocator(const counting_allocator<U>&) noexcept {}
-    T* allocate(std::size_t n) {
-        counted::live_bytes += static_cast<long>(n * sizeof(T));
-        return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
-    }
-    void deallocate(T* p, std::size_t n) noexcept {
-        counted::live_bytes -= static_cast<long>(n * sizeof(T));
-        ::operator delete(p, std::align_val_t(alignof(T)));
-    }
-    template <class U>
-    bool operator==(const counting_allocator<U>&) const noexcept {
-        return true;
-    }
-    template <class U>
-    bool operator!=(const counting_allocator<U>&) const noexcept {
-        return false;
-    }
-};
 using counted_map = tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
                                             std::equal_to<std::uint64_t>,
-                                            counting_allocator<std::pair<const std::uint64_t, std::uint64_t>>>;
+                                            failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>>;
 
 // Retired arrays are freed by later writes, whichever threads make them:
 // here no thread writes more than 40 times.
 TEST(Threads, ShortLivedWritersStillFreeRetiredArrays) {
-    const long before = counted::live_bytes;
+    const long before = alloc_control::live_bytes;
     {
         counted_map m;
         const int threads = 2000, writes = 40;
@@ -97,11 +71,11 @@ TEST(Threads, ShortLivedWritersStillFreeRetiredArrays) {
             std::thread([&] { m.insert_or_assign(0, 1); }).join();
         const auto st = m.stats();
         ASSERT_FALSE(st.resizing) << st;
-        EXPECT_EQ(counted::live_bytes - before, static_cast<long>(st.bytes))
+        EXPECT_EQ(alloc_control::live_bytes - before, static_cast<long>(st.bytes))
             << "retired arrays still held\n"
             << st;
     }
-    EXPECT_EQ(counted::live_bytes, before);
+    EXPECT_EQ(alloc_control::live_bytes, before);
 }
 
 #if defined(__unix__) && !defined(TOPHASH_TSAN)
@@ -130,7 +104,7 @@ TEST(Threads, ForkWhileAnotherThreadReads) {
     if (pid == 0) {
         // Child: one thread. Grow a map, then check that its retired arrays
         // were freed. Exit code 0: freed; 1: still held.
-        const long before = counted::live_bytes;
+        const long before = alloc_control::live_bytes;
         int code = 0;
         {
             counted_map m;
@@ -138,7 +112,7 @@ TEST(Threads, ForkWhileAnotherThreadReads) {
                 m.insert(i, i);
             for (std::uint64_t i = 0; i < 200000; ++i)
                 m.insert_or_assign(i, i + 1);
-            if (counted::live_bytes - before != static_cast<long>(m.stats().bytes)) code = 1;
+            if (alloc_control::live_bytes - before != static_cast<long>(m.stats().bytes)) code = 1;
         }
         _exit(code);
     }
