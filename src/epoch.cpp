@@ -65,7 +65,9 @@ void release(record* r) noexcept {
 // a map cannot re-register after the release and leak its record. If a
 // later key destructor does, the new value makes the thread run the key
 // destructors again (up to PTHREAD_DESTRUCTOR_ITERATIONS rounds).
-void release_key_destructor(void* r) { release(static_cast<record*>(r)); }
+void release_key_destructor(void* r) {
+    release(static_cast<record*>(r));
+}
 
 // In a child of fork() only the forking thread exists: the records of the
 // others (some maybe inside a read, with an epoch that would hold back all
@@ -85,7 +87,9 @@ pthread_key_t release_key() {
     }();
     return key;
 }
-void release_at_thread_exit(record* r) { pthread_setspecific(release_key(), r); }
+void release_at_thread_exit(record* r) {
+    pthread_setspecific(release_key(), r);
+}
 #else
 struct record_releaser {
     ~record_releaser() {

@@ -22,12 +22,18 @@ void* allocate_pages(std::size_t bytes) {
     return p;
 }
 
-void deallocate_pages(void* p, std::size_t bytes) noexcept { ::munmap(p, bytes); }
+void deallocate_pages(void* p, std::size_t bytes) noexcept {
+    ::munmap(p, bytes);
+}
 #else
 // Unreachable: TOPHASH_HAVE_PAGE_MEMORY is 0 on such a platform, so no array is
 // page-backed and none is released in parts.
-void* allocate_pages(std::size_t) { throw std::bad_alloc(); }
-void deallocate_pages(void*, std::size_t) noexcept { std::abort(); }
+void* allocate_pages(std::size_t) {
+    throw std::bad_alloc();
+}
+void deallocate_pages(void*, std::size_t) noexcept {
+    std::abort();
+}
 #endif
 
 }  // namespace tophash::detail

@@ -35,38 +35,38 @@ using state = std::optional<std::uint64_t>;  // the key's value, or absent
 // Applies `o` to `s` sequentially; false if it would have returned otherwise.
 inline bool apply_op(const op& o, state& s) {
     switch (o.what) {
-    case kind::insert:
-        if (o.ok != !s) return false;
-        if (!s) s = o.arg;
-        return true;
-    case kind::insert_or_assign:
-        if (o.ok != !s) return false;
-        s = o.arg;
-        return true;
-    case kind::erase:
-        if (o.ok != s.has_value()) return false;
-        s.reset();
-        return true;
-    case kind::find:
-        return o.seen == s;
-    case kind::visit_add:
-        if (o.ok != s.has_value() || o.seen != s) return false;
-        if (s) *s += o.arg;
-        return true;
-    case kind::emplace_or_add:  // try_emplace_or_visit(k, add arg, arg)
-        if (o.ok != !s) return false;
-        if (!s) {
+        case kind::insert:
+            if (o.ok != !s) return false;
+            if (!s) s = o.arg;
+            return true;
+        case kind::insert_or_assign:
+            if (o.ok != !s) return false;
             s = o.arg;
-        } else {
+            return true;
+        case kind::erase:
+            if (o.ok != s.has_value()) return false;
+            s.reset();
+            return true;
+        case kind::find:
+            return o.seen == s;
+        case kind::visit_add:
+            if (o.ok != s.has_value() || o.seen != s) return false;
+            if (s) *s += o.arg;
+            return true;
+        case kind::emplace_or_add:  // try_emplace_or_visit(k, add arg, arg)
+            if (o.ok != !s) return false;
+            if (!s) {
+                s = o.arg;
+            } else {
+                if (o.seen != s) return false;
+                *s += o.arg;
+            }
+            return true;
+        case kind::erase_if_even:
             if (o.seen != s) return false;
-            *s += o.arg;
-        }
-        return true;
-    case kind::erase_if_even:
-        if (o.seen != s) return false;
-        if (o.ok != (s && *s % 2 == 0)) return false;
-        if (o.ok) s.reset();
-        return true;
+            if (o.ok != (s && *s % 2 == 0)) return false;
+            if (o.ok) s.reset();
+            return true;
     }
     return false;
 }

@@ -321,8 +321,8 @@ TEST(Exceptions, FailedEvacuationAtTheCursorIsRetried) {
         ++writes;
     }
     EXPECT_EQ(failures, 1) << "the trap was sprung once";
-    EXPECT_FALSE(m.stats().resizing)
-        << "resize stuck after " << writes << " writes:\n" << m.stats();
+    EXPECT_FALSE(m.stats().resizing) << "resize stuck after " << writes << " writes:\n"
+                                     << m.stats();
     EXPECT_LE(writes, st.old_bucket_count + 1);
     EXPECT_EQ(m.size(), k);
     for (std::uint64_t i = 0; i < k; ++i)

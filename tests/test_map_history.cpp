@@ -38,23 +38,21 @@ const std::optional<std::uint64_t> none;
 TEST(History, CheckerRejectsWhatNoOrderExplains) {
     history::checker c;
     // insert returned before find began, yet find saw nothing.
-    EXPECT_FALSE(c.linearizable({call(kind::insert, 1, true, none, 0, 1),
-                                 call(kind::find, 0, false, none, 2, 3)}));
+    EXPECT_FALSE(c.linearizable(
+        {call(kind::insert, 1, true, none, 0, 1), call(kind::find, 0, false, none, 2, 3)}));
     // Overlapping: find may be ordered first.
-    EXPECT_TRUE(c.linearizable({call(kind::insert, 1, true, none, 0, 3),
-                                call(kind::find, 0, false, none, 1, 2)}));
+    EXPECT_TRUE(c.linearizable(
+        {call(kind::insert, 1, true, none, 0, 3), call(kind::find, 0, false, none, 1, 2)}));
     // Two inserts of an absent key may not both succeed.
-    EXPECT_FALSE(c.linearizable({call(kind::insert, 1, true, none, 0, 3),
-                                 call(kind::insert, 2, true, none, 1, 2)}));
+    EXPECT_FALSE(c.linearizable(
+        {call(kind::insert, 1, true, none, 0, 3), call(kind::insert, 2, true, none, 1, 2)}));
     // A lost update: two adds of 1 to 5, yet a later find sees 6.
-    EXPECT_FALSE(c.linearizable({call(kind::insert, 5, true, none, 0, 1),
-                                 call(kind::visit_add, 1, true, 5, 2, 5),
-                                 call(kind::visit_add, 1, true, 5, 3, 6),
-                                 call(kind::find, 0, false, 6, 7, 8)}));
-    EXPECT_TRUE(c.linearizable({call(kind::insert, 5, true, none, 0, 1),
-                                call(kind::visit_add, 1, true, 5, 2, 5),
-                                call(kind::visit_add, 1, true, 6, 3, 6),
-                                call(kind::find, 0, false, 7, 7, 8)}));
+    EXPECT_FALSE(c.linearizable(
+        {call(kind::insert, 5, true, none, 0, 1), call(kind::visit_add, 1, true, 5, 2, 5),
+         call(kind::visit_add, 1, true, 5, 3, 6), call(kind::find, 0, false, 6, 7, 8)}));
+    EXPECT_TRUE(c.linearizable(
+        {call(kind::insert, 5, true, none, 0, 1), call(kind::visit_add, 1, true, 5, 2, 5),
+         call(kind::visit_add, 1, true, 6, 3, 6), call(kind::find, 0, false, 7, 7, 8)}));
 }
 
 template <class Key>
@@ -88,57 +86,59 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
                 std::uint64_t filler = 0;
                 for (int i = 0; i < per_thread; ++i) {
                     // Filler: growth from empty, evacuation under the history.
-                    const Key f = key_of<Key>((1ull << 40) + static_cast<std::uint64_t>(t) * 1000000 + filler++);
+                    const Key f = key_of<Key>((1ull << 40) +
+                                              static_cast<std::uint64_t>(t) * 1000000 + filler++);
                     m.insert(f, 0);
                     if (filler % 3 == 0) m.erase(f);
                     const std::uint64_t k = rng() % keys;
                     const Key key = key_of<Key>(k);
                     op o;
-                    o.arg = (static_cast<std::uint64_t>(t) << 32) | static_cast<std::uint64_t>(i) << 1;
+                    o.arg = (static_cast<std::uint64_t>(t) << 32) | static_cast<std::uint64_t>(i)
+                                                                        << 1;
                     o.invoked = clock.fetch_add(1);
                     switch (rng() % 7) {
-                    case 0:
-                        o.what = kind::insert;
-                        o.ok = m.insert(key, o.arg);
-                        break;
-                    case 1:
-                        o.what = kind::insert_or_assign;
-                        o.ok = m.insert_or_assign(key, o.arg);
-                        break;
-                    case 2:
-                        o.what = kind::erase;
-                        o.ok = m.erase(key);
-                        break;
-                    case 3:
-                        o.what = kind::find;
-                        o.seen = m.find(key);
-                        break;
-                    case 4:
-                        o.what = kind::visit_add;
-                        o.arg = 1 + rng() % 3;
-                        o.ok = m.visit(key, [&](std::uint64_t& v) {
-                            o.seen = v;
-                            v += o.arg;
-                        });
-                        break;
-                    case 5:
-                        o.what = kind::emplace_or_add;
-                        o.arg |= 1;
-                        o.ok = m.try_emplace_or_visit(
-                            key,
-                            [&](std::uint64_t& v) {
+                        case 0:
+                            o.what = kind::insert;
+                            o.ok = m.insert(key, o.arg);
+                            break;
+                        case 1:
+                            o.what = kind::insert_or_assign;
+                            o.ok = m.insert_or_assign(key, o.arg);
+                            break;
+                        case 2:
+                            o.what = kind::erase;
+                            o.ok = m.erase(key);
+                            break;
+                        case 3:
+                            o.what = kind::find;
+                            o.seen = m.find(key);
+                            break;
+                        case 4:
+                            o.what = kind::visit_add;
+                            o.arg = 1 + rng() % 3;
+                            o.ok = m.visit(key, [&](std::uint64_t& v) {
                                 o.seen = v;
                                 v += o.arg;
-                            },
-                            o.arg);
-                        break;
-                    default:
-                        o.what = kind::erase_if_even;
-                        o.ok = m.erase_if(key, [&](std::uint64_t& v) {
-                            o.seen = v;
-                            return v % 2 == 0;
-                        });
-                        break;
+                            });
+                            break;
+                        case 5:
+                            o.what = kind::emplace_or_add;
+                            o.arg |= 1;
+                            o.ok = m.try_emplace_or_visit(
+                                key,
+                                [&](std::uint64_t& v) {
+                                    o.seen = v;
+                                    v += o.arg;
+                                },
+                                o.arg);
+                            break;
+                        default:
+                            o.what = kind::erase_if_even;
+                            o.ok = m.erase_if(key, [&](std::uint64_t& v) {
+                                o.seen = v;
+                                return v % 2 == 0;
+                            });
+                            break;
                     }
                     o.returned = clock.fetch_add(1);
                     logs[t][k].push_back(o);
@@ -152,8 +152,8 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
             std::vector<op> ops;
             for (int t = 0; t < threads; ++t)
                 ops.insert(ops.end(), logs[t][k].begin(), logs[t][k].end());
-            ASSERT_TRUE(c.linearizable(ops)) << "round " << round << ", key " << k << ": "
-                                             << ops.size() << " operations";
+            ASSERT_TRUE(c.linearizable(ops))
+                << "round " << round << ", key " << k << ": " << ops.size() << " operations";
         }
     }
 }

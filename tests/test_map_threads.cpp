@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "test_util.hpp"
 #include "test_allocators.hpp"
+#include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
 
 #if defined(__unix__)
@@ -45,9 +45,10 @@ TEST(Threads, ThreadLocalDestructorsDoNotLeakReaderRecords) {
         << "one reader record leaked per thread";
 }
 
-using counted_map = tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
-                                            std::equal_to<std::uint64_t>,
-                                            failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>>;
+using counted_map =
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                            std::equal_to<std::uint64_t>,
+                            failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>>;
 
 // Retired arrays are freed by later writes, whichever threads make them:
 // here no thread writes more than 40 times.

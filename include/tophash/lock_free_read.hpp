@@ -28,8 +28,8 @@ inline constexpr std::size_t lock_free_read_max_bytes = 64;
 // Reference-like types: pointers and views. Specialise for your own views
 // (a struct holding a pointer that equality follows) to keep them locked.
 template <class T>
-struct is_reference_like
-    : std::bool_constant<std::is_pointer_v<T> || std::is_member_pointer_v<T>> {};
+struct is_reference_like : std::bool_constant<std::is_pointer_v<T> || std::is_member_pointer_v<T>> {
+};
 template <class C, class Tr>
 struct is_reference_like<std::basic_string_view<C, Tr>> : std::true_type {};
 #if __cplusplus >= 202002L && __has_include(<span>)

@@ -29,7 +29,14 @@
 namespace {
 
 // ---- fault injection
-enum fault_kind : unsigned { hash_fault, eq_fault, copy_fault, alloc_fault, odd_alloc_fault, kinds };
+enum fault_kind : unsigned {
+    hash_fault,
+    eq_fault,
+    copy_fault,
+    alloc_fault,
+    odd_alloc_fault,
+    kinds
+};
 struct injected {};  // what hashers, equality and copies throw
 struct faults {
     static inline long countdown[kinds] = {};
@@ -81,13 +88,16 @@ const std::vector<std::string>& pool() {
     static const std::vector<std::string> p = [] {
         std::vector<std::string> v;
         for (int i = 0; i < 256; ++i)
-            v.push_back("key-" + std::to_string(i) + std::string(static_cast<std::size_t>(i % 40), 'x'));
+            v.push_back("key-" + std::to_string(i) +
+                        std::string(static_cast<std::size_t>(i % 40), 'x'));
         return v;
     }();
     return p;
 }
 
-std::uint64_t id_of(std::uint64_t k) { return k; }
+std::uint64_t id_of(std::uint64_t k) {
+    return k;
+}
 // A string that is not one we made (a moved-from "") maps to an id no
 // model entry has, so the comparison that follows reports it.
 constexpr std::uint64_t not_ours = ~0ull - 1;
@@ -106,29 +116,55 @@ std::uint64_t id_of(std::string_view s) {  // "key-<id>xxx..."
         id = id * 10 + static_cast<std::uint64_t>(s[i] - '0');
     return id;
 }
-std::uint64_t id_of(const user_id& u) { return u.id; }
-std::uint64_t id_of(const fragile& f) { return f.id; }
-std::uint64_t id_of(const point& p) { return p.x; }
+std::uint64_t id_of(const user_id& u) {
+    return u.id;
+}
+std::uint64_t id_of(const fragile& f) {
+    return f.id;
+}
+std::uint64_t id_of(const point& p) {
+    return p.x;
+}
 
 template <class T>
 T make(std::uint64_t id);
 template <>
-std::uint64_t make(std::uint64_t id) { return id; }
+std::uint64_t make(std::uint64_t id) {
+    return id;
+}
 template <>
-std::string make(std::uint64_t id) { return "val-" + std::to_string(id); }
+std::string make(std::uint64_t id) {
+    return "val-" + std::to_string(id);
+}
 template <>
-std::string_view make(std::uint64_t id) { return pool()[id % 256]; }
+std::string_view make(std::uint64_t id) {
+    return pool()[id % 256];
+}
 template <>
-user_id make(std::uint64_t id) { return user_id(id); }
+user_id make(std::uint64_t id) {
+    return user_id(id);
+}
 template <>
-fragile make(std::uint64_t id) { return fragile(id); }
+fragile make(std::uint64_t id) {
+    return fragile(id);
+}
 template <>
-point make(std::uint64_t id) { return point(id, ~id); }
+point make(std::uint64_t id) {
+    return point(id, ~id);
+}
 
-std::uint64_t value_id(std::uint64_t v) { return v; }
-std::uint64_t value_id(const std::string& s) { return id_of(s); }
-std::uint64_t value_id(const fragile& f) { return f.id; }
-std::uint64_t value_id(const point& p) { return p.x; }
+std::uint64_t value_id(std::uint64_t v) {
+    return v;
+}
+std::uint64_t value_id(const std::string& s) {
+    return id_of(s);
+}
+std::uint64_t value_id(const fragile& f) {
+    return f.id;
+}
+std::uint64_t value_id(const point& p) {
+    return p.x;
+}
 
 // Hash quality: 0 good, 1 clumps of 8 keys (chains overflow), 2 constant.
 struct hash_mode {
@@ -140,9 +176,12 @@ struct fuzz_hash {
         faults::check(hash_fault);
         const std::uint64_t id = id_of(k);
         switch (hash_mode::quality) {
-        case 0: return std::hash<std::uint64_t>()(id);
-        case 1: return std::hash<std::uint64_t>()(id / 8);
-        default: return 42;
+            case 0:
+                return std::hash<std::uint64_t>()(id);
+            case 1:
+                return std::hash<std::uint64_t>()(id / 8);
+            default:
+                return 42;
         }
     }
 };
@@ -183,8 +222,8 @@ struct fuzz_alloc {
 template <class K, class V>
 class harness {
   public:
-    using map = tophash::concurrent_map<K, V, fuzz_hash, fuzz_eq,
-                                        fuzz_alloc<std::pair<const K, V>>>;
+    using map =
+        tophash::concurrent_map<K, V, fuzz_hash, fuzz_eq, fuzz_alloc<std::pair<const K, V>>>;
     using model = std::unordered_map<std::uint64_t, std::uint64_t>;
 
     void run(const std::uint8_t* p, std::size_t n) {
@@ -220,134 +259,134 @@ class harness {
         const std::uint64_t k = key % 64;  // small key space: hits, misses, reuse
         const std::uint64_t v = arg;
         switch (op % 16) {
-        case 0:
-        case 1:
-            guarded(at, true, [&] {
-                const bool did = m_.insert(make<K>(k), make<V>(v));
-                if (did != (ref_.count(k) == 0)) fail("insert result", at);
-                ref_.emplace(k, v);
-            });
-            break;
-        case 2:
-            guarded(at, true, [&] {
-                const bool did = m_.insert_or_assign(make<K>(k), make<V>(v));
-                if (did != (ref_.count(k) == 0)) fail("insert_or_assign result", at);
-                ref_[k] = v;
-            });
-            break;
-        case 3:
-            guarded(at, true, [&] {
-                std::uint64_t seen = ~0ull;
-                const bool did = m_.try_emplace_or_visit(
-                    make<K>(k), [&](V& x) { seen = value_id(x); }, make<V>(v));
-                if (did != (ref_.count(k) == 0)) fail("try_emplace_or_visit result", at);
-                if (!did && seen != ref_[k]) fail("try_emplace_or_visit visited value", at);
-                ref_.emplace(k, v);
-            });
-            break;
-        case 4:
-        case 5:
-            guarded(at, false, [&] {
-                const bool did = m_.erase(make<K>(k));
-                if (did != (ref_.erase(k) == 1)) fail("erase result", at);
-            });
-            break;
-        case 6:
-            guarded(at, false, [&] {
-                // Erase when the value is even; otherwise the predicate saw it.
-                std::uint64_t seen = ~0ull;
-                const bool did = m_.erase_if(make<K>(k), [&](V& x) {
-                    seen = value_id(x);
-                    return seen % 2 == 0;
+            case 0:
+            case 1:
+                guarded(at, true, [&] {
+                    const bool did = m_.insert(make<K>(k), make<V>(v));
+                    if (did != (ref_.count(k) == 0)) fail("insert result", at);
+                    ref_.emplace(k, v);
                 });
-                const auto it = ref_.find(k);
-                const bool expect = it != ref_.end() && it->second % 2 == 0;
-                if (did != expect) fail("erase_if(key) result", at);
-                if (it != ref_.end() && seen != it->second) fail("erase_if(key) saw", at);
-                if (expect) ref_.erase(it);
-            });
-            break;
-        case 7:
-            guarded(at, false, [&] {
-                const bool did = m_.visit(make<K>(k), [&](V& x) {
-                    quiet q;
-                    x = make<V>(value_id(x) + 1);
+                break;
+            case 2:
+                guarded(at, true, [&] {
+                    const bool did = m_.insert_or_assign(make<K>(k), make<V>(v));
+                    if (did != (ref_.count(k) == 0)) fail("insert_or_assign result", at);
+                    ref_[k] = v;
                 });
-                const auto it = ref_.find(k);
-                if (did != (it != ref_.end())) fail("visit result", at);
-                if (did) ++it->second;
-            });
-            break;
-        case 8:
-        case 9:
-            guarded(at, false, [&] {
-                const auto got = m_.find(make<K>(k));
-                const auto it = ref_.find(k);
-                if (got.has_value() != (it != ref_.end())) fail("find result", at);
-                if (got && value_id(*got) != it->second) fail("find value", at);
-            });
-            break;
-        case 10:
-            guarded(at, false, [&] {
-                if (m_.contains(make<K>(k)) != (ref_.count(k) == 1)) fail("contains", at);
-                std::uint64_t seen = ~0ull;
-                const bool did = m_.cvisit(make<K>(k), [&](const V& x) { seen = value_id(x); });
-                if (did != (ref_.count(k) == 1) || (did && seen != ref_[k])) fail("cvisit", at);
-            });
-            break;
-        case 11: {
-            // Whole-map erase_if; the predicate also updates what it keeps.
-            const std::uint64_t mod = 2 + arg % 5;
-            std::size_t expect = 0;
-            for (auto it = ref_.begin(); it != ref_.end();) {
-                if (it->first % mod == 0) {
-                    it = ref_.erase(it);
-                    ++expect;
-                } else {
-                    it->second += 1;
-                    ++it;
+                break;
+            case 3:
+                guarded(at, true, [&] {
+                    std::uint64_t seen = ~0ull;
+                    const bool did = m_.try_emplace_or_visit(
+                        make<K>(k), [&](V& x) { seen = value_id(x); }, make<V>(v));
+                    if (did != (ref_.count(k) == 0)) fail("try_emplace_or_visit result", at);
+                    if (!did && seen != ref_[k]) fail("try_emplace_or_visit visited value", at);
+                    ref_.emplace(k, v);
+                });
+                break;
+            case 4:
+            case 5:
+                guarded(at, false, [&] {
+                    const bool did = m_.erase(make<K>(k));
+                    if (did != (ref_.erase(k) == 1)) fail("erase result", at);
+                });
+                break;
+            case 6:
+                guarded(at, false, [&] {
+                    // Erase when the value is even; otherwise the predicate saw it.
+                    std::uint64_t seen = ~0ull;
+                    const bool did = m_.erase_if(make<K>(k), [&](V& x) {
+                        seen = value_id(x);
+                        return seen % 2 == 0;
+                    });
+                    const auto it = ref_.find(k);
+                    const bool expect = it != ref_.end() && it->second % 2 == 0;
+                    if (did != expect) fail("erase_if(key) result", at);
+                    if (it != ref_.end() && seen != it->second) fail("erase_if(key) saw", at);
+                    if (expect) ref_.erase(it);
+                });
+                break;
+            case 7:
+                guarded(at, false, [&] {
+                    const bool did = m_.visit(make<K>(k), [&](V& x) {
+                        quiet q;
+                        x = make<V>(value_id(x) + 1);
+                    });
+                    const auto it = ref_.find(k);
+                    if (did != (it != ref_.end())) fail("visit result", at);
+                    if (did) ++it->second;
+                });
+                break;
+            case 8:
+            case 9:
+                guarded(at, false, [&] {
+                    const auto got = m_.find(make<K>(k));
+                    const auto it = ref_.find(k);
+                    if (got.has_value() != (it != ref_.end())) fail("find result", at);
+                    if (got && value_id(*got) != it->second) fail("find value", at);
+                });
+                break;
+            case 10:
+                guarded(at, false, [&] {
+                    if (m_.contains(make<K>(k)) != (ref_.count(k) == 1)) fail("contains", at);
+                    std::uint64_t seen = ~0ull;
+                    const bool did = m_.cvisit(make<K>(k), [&](const V& x) { seen = value_id(x); });
+                    if (did != (ref_.count(k) == 1) || (did && seen != ref_[k])) fail("cvisit", at);
+                });
+                break;
+            case 11: {
+                // Whole-map erase_if; the predicate also updates what it keeps.
+                const std::uint64_t mod = 2 + arg % 5;
+                std::size_t expect = 0;
+                for (auto it = ref_.begin(); it != ref_.end();) {
+                    if (it->first % mod == 0) {
+                        it = ref_.erase(it);
+                        ++expect;
+                    } else {
+                        it->second += 1;
+                        ++it;
+                    }
                 }
+                const std::size_t got = m_.erase_if([&](const K& key_, V& x) {
+                    quiet q;
+                    if (id_of(key_) % mod == 0) return true;
+                    x = make<V>(value_id(x) + 1);
+                    return false;
+                });
+                if (got != expect) fail("erase_if(pred) count", at);
+                break;
             }
-            const std::size_t got = m_.erase_if([&](const K& key_, V& x) {
-                quiet q;
-                if (id_of(key_) % mod == 0) return true;
-                x = make<V>(value_id(x) + 1);
-                return false;
-            });
-            if (got != expect) fail("erase_if(pred) count", at);
-            break;
-        }
-        case 12: {
-            // reserve: any size, including impossible ones.
-            const std::size_t want = arg == 255 ? std::numeric_limits<std::size_t>::max()
-                                     : arg == 254 ? std::size_t{1} << 60
-                                                  : std::size_t{arg} * 4;
-            try {
-                const std::size_t before = m_.bucket_count();
-                m_.reserve(want);
-                if (want > 255 * 4) fail("reserve beyond max_size() returned", at);
-                (void)before;
-            } catch (const std::length_error&) {
-                if (want <= m_.max_size()) fail("reserve threw length_error", at);
-            } catch (const injected&) {
-            } catch (const std::bad_alloc&) {
-            } catch (int) {
-            }
-            check_all(at);
-            break;
-        }
-        case 13:
-            if (arg % 8 == 0) {
-                m_.clear();
-                ref_.clear();
-            } else {
+            case 12: {
+                // reserve: any size, including impossible ones.
+                const std::size_t want = arg == 255   ? std::numeric_limits<std::size_t>::max()
+                                         : arg == 254 ? std::size_t{1} << 60
+                                                      : std::size_t{arg} * 4;
+                try {
+                    const std::size_t before = m_.bucket_count();
+                    m_.reserve(want);
+                    if (want > 255 * 4) fail("reserve beyond max_size() returned", at);
+                    (void)before;
+                } catch (const std::length_error&) {
+                    if (want <= m_.max_size()) fail("reserve threw length_error", at);
+                } catch (const injected&) {
+                } catch (const std::bad_alloc&) {
+                } catch (int) {
+                }
                 check_all(at);
+                break;
             }
-            break;
-        default:
-            // Arm a fault: the countdown-th hash, comparison, copy or allocation throws.
-            faults::countdown[arg % kinds] = 1 + key % 32;
-            return true;
+            case 13:
+                if (arg % 8 == 0) {
+                    m_.clear();
+                    ref_.clear();
+                } else {
+                    check_all(at);
+                }
+                break;
+            default:
+                // Arm a fault: the countdown-th hash, comparison, copy or allocation throws.
+                faults::countdown[arg % kinds] = 1 + key % 32;
+                return true;
         }
         return false;
     }
@@ -398,12 +437,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t* ops = data + 2;
     const std::size_t n = size - 2;
     switch (data[0] % 6) {
-    case 0: harness<std::uint64_t, std::uint64_t>().run(ops, n); break;
-    case 1: harness<std::string, std::string>().run(ops, n); break;
-    case 2: harness<std::uint64_t, fragile>().run(ops, n); break;
-    case 3: harness<fragile, std::string>().run(ops, n); break;
-    case 4: harness<std::string_view, point>().run(ops, n); break;
-    default: harness<user_id, std::uint64_t>().run(ops, n); break;
+        case 0:
+            harness<std::uint64_t, std::uint64_t>().run(ops, n);
+            break;
+        case 1:
+            harness<std::string, std::string>().run(ops, n);
+            break;
+        case 2:
+            harness<std::uint64_t, fragile>().run(ops, n);
+            break;
+        case 3:
+            harness<fragile, std::string>().run(ops, n);
+            break;
+        case 4:
+            harness<std::string_view, point>().run(ops, n);
+            break;
+        default:
+            harness<user_id, std::uint64_t>().run(ops, n);
+            break;
     }
     faults::disarm();
     return 0;

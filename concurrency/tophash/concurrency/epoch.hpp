@@ -41,8 +41,12 @@ std::size_t record_count() noexcept;
 #if defined(TOPHASH_TSAN)
 extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
-inline void tsan_reader_exit() noexcept { __tsan_release(&global_epoch); }
-inline void tsan_before_free() noexcept { __tsan_acquire(&global_epoch); }
+inline void tsan_reader_exit() noexcept {
+    __tsan_release(&global_epoch);
+}
+inline void tsan_before_free() noexcept {
+    __tsan_acquire(&global_epoch);
+}
 #else
 inline void tsan_reader_exit() noexcept {}
 inline void tsan_before_free() noexcept {}
@@ -53,7 +57,7 @@ inline void tsan_before_free() noexcept {}
 // writes only its own padded record, never a line other threads write.
 class epoch_guard {
   public:
-    epoch_guard() {
+    TOPHASH_ALWAYS_INLINE epoch_guard() {
         using namespace epoch_detail;
         // The registration call stays out of line and cold: with it inlined
         // into lookups, GCC spilled the lookup's state around it and random
@@ -79,7 +83,7 @@ class epoch_guard {
 #endif
         }
     }
-    ~epoch_guard() {
+    TOPHASH_ALWAYS_INLINE ~epoch_guard() {
         if (outermost_) {
             epoch_detail::tsan_reader_exit();
             r_->epoch.store(0, std::memory_order_release);

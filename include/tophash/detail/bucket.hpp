@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tophash/concurrency/platform.hpp"
 #include "tophash/concurrency/seqcount.hpp"
 #include "tophash/simd/group.hpp"
 #include "tophash/simd/tag.hpp"
@@ -77,17 +78,17 @@ class bucket_ref {
     node* as_node() const noexcept { return reinterpret_cast<node*>(c_); }
 
     Slot* slot_at(unsigned i) const noexcept { return s_ + i; }
-    simd::group match_group() const noexcept { return simd::group(c_->tags); }
+    TOPHASH_ALWAYS_INLINE simd::group match_group() const noexcept { return simd::group(c_->tags); }
 
     // Tags and links are written with atomic stores because optimistic
     // readers read them while a writer holds the stripe.
-    simd::tag_t tag(unsigned i) const noexcept {
+    TOPHASH_ALWAYS_INLINE simd::tag_t tag(unsigned i) const noexcept {
         return __atomic_load_n(&c_->tags[i], __ATOMIC_RELAXED);
     }
     void set_tag(unsigned i, simd::tag_t t) const noexcept {
         __atomic_store_n(&c_->tags[i], t, __ATOMIC_RELAXED);
     }
-    bucket_ref next() const noexcept {
+    TOPHASH_ALWAYS_INLINE bucket_ref next() const noexcept {
         return bucket_ref(static_cast<node*>(__atomic_load_n(&c_->overflow, __ATOMIC_ACQUIRE)));
     }
     void set_next(bucket_ref b) const noexcept {
@@ -97,7 +98,7 @@ class bucket_ref {
     // Evacuation marks every slot of a chain and writes the head's slot 0
     // last, with release order: once this reads true, the entries are in the
     // new array.
-    bool evacuated() const noexcept {
+    TOPHASH_ALWAYS_INLINE bool evacuated() const noexcept {
         return simd::is_evacuated(__atomic_load_n(&c_->tags[0], __ATOMIC_ACQUIRE));
     }
     void mark_evacuated_head(simd::tag_t mark) const noexcept {
@@ -108,10 +109,10 @@ class bucket_ref {
     // an optimistic lookup validates against it without touching another
     // line. Every change to the chain (slots, tags, links) happens between
     // begin_write and end_write, under the stripe's exclusive lock.
-    std::uint64_t read_begin() const noexcept {
+    TOPHASH_ALWAYS_INLINE std::uint64_t read_begin() const noexcept {
         return concurrency::seqcount::read_begin(&c_->version);
     }
-    bool read_validate(std::uint64_t v) const noexcept {
+    TOPHASH_ALWAYS_INLINE bool read_validate(std::uint64_t v) const noexcept {
         return concurrency::seqcount::read_validate(&c_->version, v);
     }
     void begin_write() const noexcept { concurrency::seqcount::write_begin(&c_->version); }
