@@ -1381,7 +1381,9 @@ class concurrent_map {
     // The unit of work is a bucket of the array that was oldest when the
     // traversal began (n0 buckets): its elements are the ones whose hash is i
     // modulo n0, and arrays only grow, so they stay in that bucket or in its
-    // descendants (i, i + n0, i + 2 n0, ... of a larger array). A bucket is
+    // descendants (i, i + n0, i + 2 n0, ... of a larger array). (An array
+    // that shrinks would break this: its buckets would mix units, which a
+    // traversal would then have to tell apart by hash.) A bucket is
     // visited where its elements are at that moment: under its stripe lock,
     // if not evacuated, there (nothing has reached its descendants yet:
     // writers evacuate a key's bucket before they write to the new array);
