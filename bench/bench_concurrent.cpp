@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Multi-threaded workloads: tophash against tbb::concurrent_hash_map,
 // tbb::concurrent_unordered_map, libcuckoo and absl::flat_hash_map behind a
 // std::shared_mutex; each with its default hasher, and at the core count

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Microbenchmarks of tag-group matching, per backend.
 //
 // Each iteration matches one 16-tag bucket (or, for AVX2, two buckets in one

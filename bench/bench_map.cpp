@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // tophash::concurrent_map against absl::flat_hash_map, single thread,
 // uint64 -> uint64, default hashers, fixed seeds. Compare rows of the same
 // workload and size: scripts/bench prints them as ratios.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 """Compares two benchmark runs of scripts/bench (two commits or two machines).
 
     bench/compare.py bench/results/A bench/results/B [--noise 0.10] [--noise-concurrent 0.30]

@@ -1,3 +1,5 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Churn at steady size 2^20: ns per erase+insert pair in successive windows
 # of 2M pairs, from the .churn table report.py writes. Flat lines: nothing
 # accumulates and nothing pauses.

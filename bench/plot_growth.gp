@@ -1,3 +1,5 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Latency of single inserts while inserting 2^23 keys into an empty map:
 # percentiles per map (log scale), from the .growth table report.py writes.
 # gnuplot -e "data='x.growth'; out='x-growth.png'" bench/plot_growth.gp

@@ -1,3 +1,5 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Bar chart of tophash / absl::flat_hash_map time ratios (log scale; 1 = same speed).
 # gnuplot -e "data='x.ratios'; out='x.png'" bench/plot_ratios.gp
 set terminal png size 900,420 font ",10" noenhanced

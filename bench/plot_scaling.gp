@@ -1,3 +1,5 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Throughput per thread count for two mixes (one panel each).
 # gnuplot -e "data='x.scaling'; out='x-scaling.png'" bench/plot_scaling.gp
 set terminal png size 900,380 font ",10" noenhanced

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 """Turns Google Benchmark JSON from bench_group and bench_map into a markdown
 report with every tophash figure as a ratio to absl::flat_hash_map."""
 import json

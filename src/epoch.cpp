@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Reader registry and reclamation side of concurrency/epoch.hpp.
 #include "tophash/concurrency/epoch.hpp"
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Linearizability of one key's history (Wing & Gong's search with Lowe's
 // memoisation): is there a sequential order of the operations, consistent
 // with real time (an operation that returned before another was invoked

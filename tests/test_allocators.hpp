@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // An allocator for tests: counts the bytes it holds and fails on demand.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Tests of concurrency/: the stripe lock, epoch reclamation, atomic copies.
 #include <gtest/gtest.h>
 

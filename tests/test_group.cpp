@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Exhaustive tests of the tag-group masks, for every backend compiled in.
 #include <gtest/gtest.h>
 

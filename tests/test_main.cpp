@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Test entry point: skips (exit 77, CTest's SKIP_RETURN_CODE) when the
 // backend under test needs a CPU feature this machine lacks.
 #include <gtest/gtest.h>

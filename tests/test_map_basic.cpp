@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests of each concurrent_map operation.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Capacity: reserve, max_size, the growth trigger and what size() reports.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Long random operation sequences checked against std::unordered_map.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Exception safety: throwing hashers, comparators, constructors and
 // allocators leave the map consistent (see docs/design.md for the guarantee
 // of each operation).

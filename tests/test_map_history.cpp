@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Concurrent histories, checked for linearizability per key
 // (history_checker.hpp): a few threads run random operations on a few
 // shared keys while filler inserts and erases keep the map resizing.

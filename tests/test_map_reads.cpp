@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Which types are read lock-free, and what user code may see when they are.
 #include <gtest/gtest.h>
 

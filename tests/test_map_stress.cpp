@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Multi-threaded stress tests with invariants that catch lost, duplicated or
 // resurrected keys. Bounded so that sanitizer and emulator runs stay short.
 #include <gtest/gtest.h>

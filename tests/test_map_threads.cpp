@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Thread lifecycles: short-lived threads, thread_local destructors, fork.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Cross-compiles for ARM64 with Debian's aarch64-linux-gnu toolchain; tests
 # run under qemu-aarch64-static against the arm64 multiarch libraries.
 set(CMAKE_SYSTEM_NAME Linux)

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // tophash::concurrent_map: a concurrent hash map of tophash buckets with
 // striped locks, optimistic readers and incremental resizing.
 #pragma once

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Debug inspector: the tag states of one bucket chain, printable.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Which key and value types a container reads without taking a lock.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Introspection of a concurrent_map: what its buckets hold right now.
 #pragma once
 

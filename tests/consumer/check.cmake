@@ -1,6 +1,9 @@
+# Copyright 2026 The tophash Authors
+# SPDX-License-Identifier: Apache-2.0
 # Installs the built tophash into a scratch prefix, then configures, builds and
-# runs the consumer project against it with find_package(tophash): the plain
-# program, then the multithreaded one under each sanitizer in SANITIZERS
+# runs the consumer project against it with find_package(tophash), the same
+# program with tophash as an add_subdirectory, and with pkg-config flags;
+# then the multithreaded program under each sanitizer in SANITIZERS
 # (e.g. "thread|address,undefined")
 # (a user's TSan or ASan build against the Release package must be clean).
 file(REMOVE_RECURSE ${WORK_DIR})
@@ -16,6 +19,27 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
     -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
+
+# add_subdirectory: the source tree as a subproject.
+run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR}/subdirectory -B ${WORK_DIR}/build-subdirectory
+    -DTOPHASH_SOURCE_DIR=${TOPHASH_SOURCE_DIR} -DCMAKE_CXX_COMPILER=${CXX}
+    -DCMAKE_BUILD_TYPE=Release)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build-subdirectory)
+run(${WORK_DIR}/build-subdirectory/consumer)
+
+# pkg-config: a plain compiler command line from the installed tophash.pc.
+find_program(PKG_CONFIG pkg-config REQUIRED)
+file(GLOB_RECURSE pc_file ${prefix}/*/tophash.pc)
+get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+execute_process(COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pc_dir}
+                ${PKG_CONFIG} --cflags --libs tophash
+                OUTPUT_VARIABLE pc_flags OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR pc_flags STREQUAL "")
+  message(FATAL_ERROR "pkg-config found no tophash.pc under ${prefix}")
+endif()
+separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+run(${CXX} ${CONSUMER_SOURCE_DIR}/main.cpp ${pc_flags} -o ${WORK_DIR}/consumer-pkg-config)
+run(${WORK_DIR}/consumer-pkg-config)
 set(ENV{TSAN_OPTIONS} "halt_on_error=1 history_size=7")
 set(ENV{ASAN_OPTIONS} "halt_on_error=1")
 string(REPLACE "|" ";" sanitizers "${SANITIZERS}")  # '|'-separated: survives -D

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // A user's program built against the installed package.
 #include <tophash/concurrent_map.hpp>
 

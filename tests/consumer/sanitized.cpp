@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // A user's multithreaded program, built with -fsanitize=thread (or
 // address,undefined) against the installed Release library, which is not
 // instrumented. It must run clean: growth from empty (each retired array is

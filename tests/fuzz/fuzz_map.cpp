@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Differential fuzzer: operation sequences decoded from the input run on
 // tophash::concurrent_map and on std::unordered_map; hashers, equality, copies,
 // moves and allocations throw at input-chosen points.

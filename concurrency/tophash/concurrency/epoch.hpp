@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Epoch-based reclamation: free memory only when no reader can still hold it.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Debug-build detection of callbacks that call back into the same container.
 #pragma once
 

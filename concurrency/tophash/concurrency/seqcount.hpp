@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // A sequence counter over a plain 64-bit word, for versions embedded in
 // other structures (e.g. next to the data they protect, on its cache line).
 #pragma once

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // A reader-writer spinlock for the writers of one stripe.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // A bucket: 16 tags matched by one group load, a link to the next bucket of
 // its chain, and 16 slots.
 //

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // One bucket array with its stripe locks and resize state.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // An iterable set of slot positions, as produced by a group match.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Selects the tag-group backend the tables use.
 //
 // Override with exactly one of TOPHASH_SIMD_PORTABLE, TOPHASH_SIMD_SSE2,

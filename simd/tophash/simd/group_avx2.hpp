@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // AVX2 backend: 32 tags (a 32-slot bucket, or two 16-slot buckets side by
 // side) in one 256-bit compare.
 #pragma once

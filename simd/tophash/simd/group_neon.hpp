@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // NEON backend (AArch64): 16 tags in one 128-bit compare.
 #pragma once
 

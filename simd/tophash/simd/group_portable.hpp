@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Portable SWAR backend: 16 tags matched as two 64-bit words.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // SSE2 backend: 16 tags in one 128-bit compare (the x86-64 baseline).
 #pragma once
 

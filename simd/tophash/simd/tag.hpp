@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Tag encoding: one byte per slot, the Go runtime map's "tophash" states.
 #pragma once
 

@@ -1,3 +1,5 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
 // Loading a bucket's tag bytes for matching.
 #pragma once
 
