@@ -1174,32 +1174,23 @@ class concurrent_map {
                     create_first_table(1);
                     continue;
                 }
+                located at{t, h & t->bucket_mask};
                 if (table_type* o = t->old.load(std::memory_order_acquire)) {
                     if constexpr (Inserts) {
                         evacuate_bucket(*t, *o, h & o->bucket_mask);
                         help_cursor(*t, *o);
                     } else {
                         helped = t;
-                        const std::size_t obi = h & o->bucket_mask;
-                        if (!o->head(obi).evacuated()) {
-                            stripe_type& os = o->stripe_of(obi);
-                            concurrency::exclusive_guard lock(os.lock);
-                            if (!o->head(obi).evacuated()) {
-                                chain_write cw(o->head(obi));
-                                result.emplace(op(*o, os, obi, grow));
-                                break;
-                            }
-                        }
+                        at = locate_in(t, h);
                     }
                 }
-                const std::size_t bi = h & t->bucket_mask;
-                stripe_type& s = t->stripe_of(bi);
+                stripe_type& s = at.table->stripe_of(at.index);
                 concurrency::exclusive_guard lock(s.lock);
-                // A newer array took this bucket over after we read root_.
-                if (t->head(bi).evacuated()) continue;
-                chain_write cw(t->head(bi));
-                result.emplace(op(*t, s, bi, grow));
-                grown = t;
+                // Evacuated since we looked: a newer array holds the chain.
+                if (at.table->head(at.index).evacuated()) continue;
+                chain_write cw(at.table->head(at.index));
+                result.emplace(op(*at.table, s, at.index, grow));
+                grown = at.table;
                 break;
             }
             if constexpr (!Inserts) {
@@ -1252,7 +1243,10 @@ class concurrent_map {
         std::size_t index;
     };
     located locate(std::uint64_t h) const noexcept {
-        table_type* t = root_.load(std::memory_order_acquire);
+        return locate_in(root_.load(std::memory_order_acquire), h);
+    }
+    // The same, given the root array (or null) the caller already loaded.
+    static located locate_in(table_type* t, std::uint64_t h) noexcept {
         if (t == nullptr) return {nullptr, 0};
         if (table_type* o = t->old.load(std::memory_order_acquire)) {
             if (!o->head(h & o->bucket_mask).evacuated()) return {o, h & o->bucket_mask};
