@@ -55,11 +55,10 @@ struct tophash_map {
     static constexpr bool concurrent_erase = true;
     tophash::concurrent_map<u64, u64, hash_or<H, std::hash<u64>>> m;
     bool find(u64 k) const { return m.contains(k); }
-    bool insert(u64 k) { return m.insert(k, k); }
+    bool insert(u64 k) { return m.emplace(k, k); }
     bool erase(u64 k) { return m.erase(k); }
     void increment(u64 k) {
-        m.try_emplace_or_visit(
-            k, [](u64& v) { ++v; }, u64{1});
+        m.try_emplace_or_visit(k, u64{1}, [](auto& kv) { ++kv.second; });
     }
 };
 

@@ -46,7 +46,7 @@ struct std_like_map {
     template <class F>
     void for_each(F f) const {
         for (const auto& kv : m)
-            f(kv.first, kv.second);
+            f(kv);
     }
 };
 // Each map's default hasher unless H is given.
@@ -62,7 +62,7 @@ template <class K = key_t, class H = std::hash<K>>
 struct tophash_map {
     static constexpr const char* name = "tophash";
     tophash::concurrent_map<K, key_t, H> m;
-    bool insert(const K& k, key_t v) { return m.insert(k, v); }
+    bool insert(const K& k, key_t v) { return m.emplace(k, v); }
     bool find(const K& k) const {
         auto v = m.find(k);
         return v && *v != ~key_t{0};
@@ -116,7 +116,7 @@ struct find_fixture {
     explicit find_fixture(std::size_t n) {
         const auto keys = random_keys(n, 1);
         for (key_t k : keys)
-            m.insert(k, k);
+            m.emplace(k, k);
         probes.resize(std::min<std::size_t>(n, 1 << 20) * 4);
         std::mt19937_64 rng(2);
         for (auto& p : probes)
@@ -144,13 +144,13 @@ void BM_churn(benchmark::State& state) {
     auto live = random_keys(n, 3);
     Map m;
     for (key_t k : live)
-        m.insert(k, k);
+        m.emplace(k, k);
     std::mt19937_64 rng(4);
     for (auto _ : state) {
         key_t& slot = live[rng() % n];
         m.erase(slot);
         slot = rng() | 1;
-        m.insert(slot, slot);
+        m.emplace(slot, slot);
     }
 }
 
@@ -167,7 +167,7 @@ void BM_grow(benchmark::State& state) {
         const auto start = std::chrono::steady_clock::now();
         auto prev = start;
         for (std::size_t i = 0; i < n; ++i) {
-            m.insert(keys[i], keys[i]);
+            m.emplace(keys[i], keys[i]);
             const auto now = std::chrono::steady_clock::now();
             lat[i] = static_cast<std::uint32_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - prev).count());
@@ -205,7 +205,7 @@ struct find_string_fixture {
             std::memcpy(k.data(), &x, sizeof x);
         }
         for (std::size_t i = 0; i < n; ++i)
-            m.insert(keys[i], i);
+            m.emplace(keys[i], i);
         for (auto& p : probes)
             p = static_cast<std::uint32_t>(rng() % n);
     }
@@ -231,7 +231,7 @@ void BM_churn_windows(benchmark::State& state) {
     for (auto _ : state) {
         Map m;
         for (key_t k : live)
-            m.insert(k, k);
+            m.emplace(k, k);
         double worst = 0, best = 1e300;
         for (std::size_t w = 0; w < windows; ++w) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -239,7 +239,7 @@ void BM_churn_windows(benchmark::State& state) {
                 key_t& slot = live[rng() % n];
                 m.erase(slot);
                 slot = rng() | 1;
-                m.insert(slot, slot);
+                m.emplace(slot, slot);
             }
             const double ns =
                 std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
@@ -260,7 +260,7 @@ void BM_iterate(benchmark::State& state) {
     const auto keys = random_keys(10000, 12);
     Map m;
     for (key_t k : keys)
-        m.insert(k, k);
+        m.emplace(k, k);
     if (Erased) {
         for (std::size_t i = 0; i < keys.size(); ++i) {
             if (i % 10 != 0) m.erase(keys[i]);
@@ -268,7 +268,7 @@ void BM_iterate(benchmark::State& state) {
     }
     for (auto _ : state) {
         key_t sum = 0;
-        m.for_each([&](const key_t& k, const key_t& v) { sum += k ^ v; });
+        m.for_each([&](const auto& kv) { sum += kv.first ^ kv.second; });
         benchmark::DoNotOptimize(sum);
     }
 }
@@ -308,7 +308,7 @@ void BM_memory(benchmark::State& state) {
         const long before = alloc_stats::bytes;
         Map m;
         for (key_t k : keys)
-            m.insert(k, k);
+            m.emplace(k, k);
         m.settle();
         state.counters["bytes_per_element"] =
             static_cast<double>(alloc_stats::bytes - before + static_cast<long>(sizeof(Map))) / n;
@@ -335,7 +335,7 @@ struct tophash_counted {
     tophash::concurrent_map<key_t, key_t, std::hash<key_t>, std::equal_to<key_t>,
                             counted_pair_allocator<key_t, key_t>>
         m;
-    void insert(key_t k, key_t v) { m.insert(k, v); }
+    void insert(key_t k, key_t v) { m.emplace(k, v); }
     // A resize in progress holds the old array until writes finish it, and
     // retired arrays wait for reclamation: measure the steady state.
     void settle() { m.reserve(m.size()); }

@@ -23,7 +23,7 @@ TEST(Map, ImpossibleCapacitiesThrowLengthError) {
     EXPECT_THROW(m.reserve(m.max_size() + 1), std::length_error);
     EXPECT_THROW(map{SIZE_MAX}, std::length_error);
     EXPECT_EQ(m.bucket_count(), 0u);
-    m.insert(1, 1);  // still usable
+    m.emplace(1, 1);  // still usable
     EXPECT_THROW(m.reserve(SIZE_MAX), std::length_error);
     EXPECT_EQ(m.find(1), 1u);
     EXPECT_GT(m.max_size(), std::size_t{1} << 40);
@@ -36,12 +36,12 @@ TEST(Map, ReserveNThenNInsertsDoesNotGrow) {
         m.reserve(n);
         const std::size_t buckets = m.bucket_count();
         for (std::uint64_t i = 0; i < n; ++i)
-            m.insert(i, i);
+            m.emplace(i, i);
         ASSERT_EQ(m.bucket_count(), buckets) << "reserve(" << n << ") then " << n << " inserts";
         ASSERT_FALSE(m.stats().resizing) << n;
         map c(n);
         for (std::uint64_t i = 0; i < n; ++i)
-            c.insert(i, i);
+            c.emplace(i, i);
         ASSERT_EQ(c.bucket_count(), buckets) << "map(" << n << ") then " << n << " inserts";
     }
 }
@@ -53,7 +53,7 @@ TEST(Stress, SizeIsExactWhileResizesMoveElements) {
     for (int round = 0, rounds = iterations(2); round < rounds; ++round) {
         map m;
         for (std::uint64_t i = 0; i < n; ++i)
-            m.insert(i, i);
+            m.emplace(i, i);
         std::atomic<bool> done{false};
         std::thread resizer([&] {
             for (int k = 1; k <= 6; ++k)
@@ -63,7 +63,10 @@ TEST(Stress, SizeIsExactWhileResizesMoveElements) {
         // A visitor helps evacuate too, from a third thread.
         std::thread visitor([&] {
             for (std::uint64_t i = 0; !done.load(); i = (i + 7919) % n)
-                m.visit(i, [](std::uint64_t& v) { ++v; });
+                m.visit(i, [](auto& e) {
+                    std::uint64_t& v = e.second;
+                    ++v;
+                });
         });
         long checks = 0;
         while (!done.load()) {

@@ -35,7 +35,7 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
         switch (rng() % 12) {
             case 0:
             case 1:
-                ASSERT_EQ(m.insert(k, v), ref.emplace(k, v).second);
+                ASSERT_EQ(m.emplace(k, v), ref.emplace(k, v).second);
                 break;
             case 2:
                 ASSERT_EQ(m.try_emplace(k, v), ref.try_emplace(k, v).second);
@@ -60,22 +60,30 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
                 ASSERT_EQ(m.contains(k), ref.count(k) == 1);
                 break;
             case 8: {
-                const bool inserted = m.try_emplace_or_visit(
-                    k, [](std::int64_t& x) { x += 3; }, v);
+                const bool inserted = m.try_emplace_or_visit(k, v, [](auto& e) {
+                    std::int64_t& x = e.second;
+                    x += 3;
+                });
                 auto [it, ins] = ref.try_emplace(k, v);
                 if (!ins) it->second += 3;
                 ASSERT_EQ(inserted, ins);
                 break;
             }
             case 9: {
-                const bool hit = m.visit(k, [&](std::int64_t& x) { x -= v; });
+                const bool hit = m.visit(k, [&](auto& e) {
+                    std::int64_t& x = e.second;
+                    x -= v;
+                });
                 auto it = ref.find(k);
                 if (it != ref.end()) it->second -= v;
                 ASSERT_EQ(hit, it != ref.end());
                 break;
             }
             case 10: {
-                const bool erased = m.erase_if(k, [](std::int64_t& x) { return x % 2 == 0; });
+                const bool erased = m.erase_if(k, [](auto& e) {
+                    std::int64_t& x = e.second;
+                    return x % 2 == 0;
+                });
                 auto it = ref.find(k);
                 const bool expect = it != ref.end() && it->second % 2 == 0;
                 if (expect) ref.erase(it);
@@ -85,8 +93,10 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
             case 11:
                 if (rng() % 500 == 0) {
                     const std::int64_t mod = 3 + rng() % 5;
-                    const auto n =
-                        m.erase_if([&](const K&, std::int64_t& x) { return x % mod == 0; });
+                    const auto n = m.erase_if([&](auto& e) {
+                        std::int64_t& x = e.second;
+                        return x % mod == 0;
+                    });
                     std::size_t expect = 0;
                     for (auto it = ref.begin(); it != ref.end();) {
                         if (it->second % mod == 0) {
@@ -106,7 +116,9 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
         if (step % 997 == 0) {
             ASSERT_EQ(m.size(), ref.size()) << "step " << step;
             std::size_t visited = 0;
-            m.for_each([&](const K& key, const std::int64_t& val) {
+            m.for_each([&](const auto& e) {
+                const K& key = e.first;
+                const std::int64_t& val = e.second;
                 ++visited;
                 auto it = ref.find(key);
                 ASSERT_TRUE(it != ref.end());

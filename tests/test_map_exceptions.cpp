@@ -39,10 +39,10 @@ struct trap_eq {
 TEST(Exceptions, ThrowingHasherLeavesMapUnchanged) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
     for (std::uint64_t i = 0; i < 100; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     trap::key = 1000;
     trap::hash_armed = true;
-    EXPECT_THROW(m.insert(1000, 1), std::runtime_error);
+    EXPECT_THROW(m.emplace(1000, 1), std::runtime_error);
     EXPECT_THROW(m.find(1000), std::runtime_error);
     trap::hash_armed = false;
     EXPECT_EQ(m.size(), 100u);
@@ -54,7 +54,7 @@ TEST(Exceptions, ThrowingHasherDuringEvacuation) {
     trap::key = 7;
     std::uint64_t k = 0;
     while (!m.stats().resizing) {
-        m.insert(k, k);
+        m.emplace(k, k);
         ++k;
     }
     // Evacuating the old bucket that holds 7 rehashes it, and throws.
@@ -62,7 +62,7 @@ TEST(Exceptions, ThrowingHasherDuringEvacuation) {
     int failures = 0;
     for (std::uint64_t w = 10000; w < 10200; ++w) {
         try {
-            m.insert(w, w);
+            m.emplace(w, w);
         } catch (const std::runtime_error&) {
             ++failures;
         }
@@ -70,7 +70,7 @@ TEST(Exceptions, ThrowingHasherDuringEvacuation) {
     trap::hash_armed = false;
     EXPECT_GT(failures, 0) << "the trap was never sprung";
     for (std::uint64_t w = 10000; w < 10200; ++w)
-        m.insert(w, w);  // resize completes
+        m.emplace(w, w);  // resize completes
     EXPECT_FALSE(m.stats().resizing);
     for (std::uint64_t i = 0; i < k; ++i)
         ASSERT_EQ(m.find(i), i);
@@ -80,11 +80,11 @@ TEST(Exceptions, ThrowingHasherDuringEvacuation) {
 TEST(Exceptions, ThrowingComparator) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t, trap_hash, trap_eq> m;
     for (std::uint64_t i = 0; i < 100; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     trap::key = 50;
     trap::eq_armed = true;
     EXPECT_THROW(m.find(50), std::runtime_error);
-    EXPECT_THROW(m.insert(50, 0), std::runtime_error);
+    EXPECT_THROW(m.emplace(50, 0), std::runtime_error);
     EXPECT_THROW(m.erase(50), std::runtime_error);
     trap::eq_armed = false;
     EXPECT_EQ(m.find(50), 50u);
@@ -166,7 +166,7 @@ TEST(Exceptions, AllocationFailuresAnywhere) {
         for (std::uint64_t i = 0; i < 20000; ++i) {
             alloc_control::countdown = i % 5 == 0 ? 1 + static_cast<long>(i % 3) : -1;
             try {
-                if (m.insert(i, i)) ref.emplace(i, i);
+                if (m.emplace(i, i)) ref.emplace(i, i);
             } catch (const std::bad_alloc&) {
                 ++failures;
             }
@@ -200,8 +200,8 @@ TEST(Exceptions, RetiredArraysAreFreedByLaterWrites) {
             m;
         const std::uint64_t n = 300000;  // ends with 2^15 buckets, after 2^13 and 2^14
         for (std::uint64_t i = 0; i < n; ++i)
-            m.insert(i, i);
-        ASSERT_GE(m.bucket_count(), std::size_t{1} << 15);
+            m.emplace(i, i);
+        ASSERT_GE(m.stats().bucket_count, std::size_t{1} << 15);
         for (int round = 0; round < 3; ++round) {
             for (std::uint64_t i = 0; i < n; ++i)
                 m.insert_or_assign(i, i + 1);
@@ -298,7 +298,7 @@ TEST(Exceptions, FailedEvacuationAtTheCursorIsRetried) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t, once_trap_hash> m(3000);
     std::uint64_t k = 0;
     while (!m.stats().resizing)
-        m.insert(k++, 0);
+        m.emplace(k++, 0);
     const auto st = m.stats();
     ASSERT_GE(st.old_bucket_count, 64u);
     const std::size_t old_mask = st.old_bucket_count - 1;
@@ -346,7 +346,7 @@ TEST(Exceptions, EraseAndVisitNeverFailToAllocateDuringAResize) {
         m;
     std::uint64_t k = 0;
     for (; k < 5000 || !m.stats().resizing; ++k)
-        m.insert(k, k + 1);
+        m.emplace(k, k + 1);
     std::unordered_map<std::uint64_t, std::uint64_t> ref;
     for (std::uint64_t i = 0; i < k; ++i)
         ref.emplace(i, i + 1);
@@ -356,7 +356,10 @@ TEST(Exceptions, EraseAndVisitNeverFailToAllocateDuringAResize) {
         ASSERT_NO_THROW(EXPECT_TRUE(m.erase(i))) << i;
         ref.erase(i);
         alloc_control::countdown = 1;
-        ASSERT_NO_THROW(EXPECT_TRUE(m.visit(i + 1, [](std::uint64_t& v) { v += 10; })));
+        ASSERT_NO_THROW(EXPECT_TRUE(m.visit(i + 1, [](auto& e) {
+            std::uint64_t& v = e.second;
+            v += 10;
+        })));
         ref[i + 1] += 10;
     }
     alloc_control::countdown = -1;
@@ -398,12 +401,12 @@ TEST(Exceptions, AllocatorThrowingAnOddTypeOnlyPostponesGrowth) {
         m;
     odd_throw::armed = true;  // arrays of 16+ buckets cannot be allocated
     for (std::uint64_t i = 0; i < 2000; ++i)
-        ASSERT_TRUE(m.insert(i, i));  // growth after the write fails quietly
-    EXPECT_LT(m.bucket_count(), 16u);
+        ASSERT_TRUE(m.emplace(i, i));  // growth after the write fails quietly
+    EXPECT_LT(m.stats().bucket_count, 16u);
     odd_throw::armed = false;
     for (std::uint64_t i = 2000; i < 4000; ++i)
-        ASSERT_TRUE(m.insert(i, i));
-    EXPECT_GE(m.bucket_count(), 16u);
+        ASSERT_TRUE(m.emplace(i, i));
+    EXPECT_GE(m.stats().bucket_count, 16u);
     for (std::uint64_t i = 0; i < 4000; ++i)
         ASSERT_EQ(m.find(i), i);
 }
@@ -412,25 +415,31 @@ TEST(Exceptions, AllocatorThrowingAnOddTypeOnlyPostponesGrowth) {
 TEST(Exceptions, ReentrantCallbackIsDetected) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     tophash::concurrent_map<int, int> m;
-    m.insert(1, 1);
-    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert(2, 2); }), "must not call back into their map");
-    EXPECT_DEATH(m.for_each([&](int, int) { (void)m.contains(1); }), "must not call back");
+    m.emplace(1, 1);
+    EXPECT_DEATH(m.visit(1, [&](auto&) { m.emplace(2, 2); }), "must not call back into their map");
+    EXPECT_DEATH(m.for_each([&](const auto&) { (void)m.contains(1); }), "must not call back");
     // Introspection locks too.
-    EXPECT_DEATH(m.visit(1, [&](int&) { (void)m.stats(); }), "stats called from inside");
-    EXPECT_DEATH(m.for_each([&](int, int) { (void)tophash::debug::inspect(m, 0); }),
+    EXPECT_DEATH(m.visit(1, [&](auto&) { (void)m.stats(); }), "stats called from inside");
+    EXPECT_DEATH(m.for_each([&](const auto&) { (void)tophash::debug::inspect(m, 0); }),
                  "debug::inspect called from inside");
     // The message names the call the user made, not an internal one.
-    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert(2, 2); }), "tophash: insert called");
-    EXPECT_DEATH(m.visit(1, [&](int&) { m.insert_or_visit(2, 2, [](int&) {}); }),
+    EXPECT_DEATH(m.visit(1, [&](auto&) { m.emplace(2, 2); }), "tophash: emplace called");
+    EXPECT_DEATH(m.visit(1,
+                         [&](auto&) {
+                             m.insert_or_visit({2, 2}, [](auto&) {});
+                         }),
                  "tophash: insert_or_visit called");
-    EXPECT_DEATH(m.for_each([&](int, int) { m.erase_if(1, [](int&) { return true; }); }),
+    EXPECT_DEATH(m.for_each([&](const auto&) { m.erase_if(1, [](auto&) { return true; }); }),
                  "tophash: erase_if called");
-    EXPECT_DEATH(m.for_each([&](int, int) { m.cvisit(1, [](const int&) {}); }),
+    EXPECT_DEATH(m.for_each([&](const auto&) { m.cvisit(1, [](const auto&) {}); }),
                  "tophash: cvisit called");
-    EXPECT_DEATH(m.visit_all([&](int, int) { (void)m.find(1); }), "tophash: find called");
+    EXPECT_DEATH(m.visit_all([&](const auto&) { (void)m.find(1); }), "tophash: find called");
     // Another map from inside a callback is fine.
     tophash::concurrent_map<int, int> other;
-    m.visit(1, [&](int& v) { other.insert(v, v); });
+    m.visit(1, [&](auto& e) {
+        int& v = e.second;
+        other.emplace(v, v);
+    });
     EXPECT_TRUE(other.contains(1));
 }
 #endif

@@ -90,7 +90,7 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
                     // Filler: growth from empty, evacuation under the history.
                     const Key f = key_of<Key>((1ull << 40) +
                                               static_cast<std::uint64_t>(t) * 1000000 + filler++);
-                    m.insert(f, 0);
+                    m.emplace(f, 0);
                     if (filler % 3 == 0) m.erase(f);
                     const std::uint64_t k = rng() % keys;
                     const Key key = key_of<Key>(k);
@@ -101,7 +101,7 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
                     switch (rng() % 7) {
                         case 0:
                             o.what = kind::insert;
-                            o.ok = m.insert(key, o.arg);
+                            o.ok = m.emplace(key, o.arg);
                             break;
                         case 1:
                             o.what = kind::insert_or_assign;
@@ -118,7 +118,8 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
                         case 4:
                             o.what = kind::visit_add;
                             o.arg = 1 + rng() % 3;
-                            o.ok = m.visit(key, [&](std::uint64_t& v) {
+                            o.ok = m.visit(key, [&](auto& e) {
+                                std::uint64_t& v = e.second;
                                 o.seen = v;
                                 v += o.arg;
                             });
@@ -126,17 +127,16 @@ void run_histories(int rounds, int threads, int per_thread, std::uint64_t keys) 
                         case 5:
                             o.what = kind::emplace_or_add;
                             o.arg |= 1;
-                            o.ok = m.try_emplace_or_visit(
-                                key,
-                                [&](std::uint64_t& v) {
-                                    o.seen = v;
-                                    v += o.arg;
-                                },
-                                o.arg);
+                            o.ok = m.try_emplace_or_visit(key, o.arg, [&](auto& e) {
+                                std::uint64_t& v = e.second;
+                                o.seen = v;
+                                v += o.arg;
+                            });
                             break;
                         default:
                             o.what = kind::erase_if_even;
-                            o.ok = m.erase_if(key, [&](std::uint64_t& v) {
+                            o.ok = m.erase_if(key, [&](auto& e) {
+                                std::uint64_t& v = e.second;
                                 o.seen = v;
                                 return v % 2 == 0;
                             });

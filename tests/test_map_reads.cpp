@@ -58,11 +58,11 @@ TEST(Reads, UserChosenPolicyWorksBothWays) {
     concurrent_map<int, big_record> big;
     big_record r{};
     r.words[15] = 7;
-    big.insert(1, r);
+    big.emplace(1, r);
     EXPECT_EQ(big.find(1)->words[15], 7u);
     concurrent_map<handle, int, handle_hash, handle_eq> h;
     std::string a = "alpha", a2 = "alpha";
-    h.insert(handle{a.c_str()}, 1);
+    h.emplace(handle{a.c_str()}, 1);
     EXPECT_EQ(h.find(handle{a2.c_str()}), 1);
 }
 
@@ -91,11 +91,20 @@ TEST(Reads, TypesWithoutDefaultConstructorAreReadLockFree) {
     ASSERT_TRUE(m.find(user_id(7)).has_value());
     EXPECT_EQ(m.find(user_id(7))->y, -7);
     int seen = 0;
-    EXPECT_TRUE(m.cvisit(user_id(9), [&](const point& p) { seen = p.x; }));
+    EXPECT_TRUE(m.cvisit(user_id(9), [&](const auto& e) {
+        const point& p = e.second;
+        seen = p.x;
+    }));
     EXPECT_EQ(seen, 9);
-    EXPECT_TRUE(m.visit(user_id(9), [](point& p) { p.x = 90; }));
+    EXPECT_TRUE(m.visit(user_id(9), [](auto& e) {
+        point& p = e.second;
+        p.x = 90;
+    }));
     EXPECT_EQ(m.find(user_id(9))->x, 90);
-    EXPECT_TRUE(m.erase_if(user_id(9), [](point& p) { return p.x == 90; }));
+    EXPECT_TRUE(m.erase_if(user_id(9), [](auto& e) {
+        point& p = e.second;
+        return p.x == 90;
+    }));
     EXPECT_EQ(m.size(), 99u);
 }
 
@@ -104,10 +113,13 @@ TEST(Reads, LargeValuesAreFoundUnderTheLock) {
     concurrent_map<int, value> m;
     value v{};
     v[1023] = 'z';
-    m.insert(1, v);
+    m.emplace(1, v);
     EXPECT_TRUE(m.contains(1));
     EXPECT_EQ((*m.find(1))[1023], 'z');
-    EXPECT_TRUE(m.cvisit(1, [](const value& x) { EXPECT_EQ(x[1023], 'z'); }));
+    EXPECT_TRUE(m.cvisit(1, [](const auto& e) {
+        const value& x = e.second;
+        EXPECT_EQ(x[1023], 'z');
+    }));
 }
 
 // ---- only validated copies reach the user's equality
@@ -139,7 +151,7 @@ TEST(Stress, TornKeysNeverReachTheUsersEquality) {
     // The writer keeps replacing the key in the chain's first slots.
     std::thread writer([&] {
         for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-            m.insert(paired_key::of(i), i);
+            m.emplace(paired_key::of(i), i);
             m.erase(paired_key::of(i));
         }
     });
@@ -165,9 +177,9 @@ TEST(Stress, StringViewKeysAreNeverTorn) {
     std::atomic<bool> stop{false};
     std::thread writer([&] {
         while (!stop.load(std::memory_order_relaxed)) {
-            m.insert(longer, 1);
+            m.emplace(longer, 1);
             m.erase(longer);
-            m.insert(shorter, 2);
+            m.emplace(shorter, 2);
             m.erase(shorter);
         }
     });

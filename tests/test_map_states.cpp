@@ -42,7 +42,7 @@ TEST(States, EraseLeavesEmptyOneThenCollapsesToEmptyRest) {
     map_t m;
     const auto keys = distinct_tag_keys(10);
     for (auto k : keys)
-        m.insert(k, k);
+        m.emplace(k, k);
     auto tags = head_tags(m);
     for (unsigned i = 0; i < 10; ++i)
         EXPECT_EQ(tags[i], tag_of(keys[i])) << i;
@@ -74,10 +74,10 @@ TEST(States, NextInsertReusesTheFreedSlot) {
     map_t m;
     const auto keys = distinct_tag_keys(8);
     for (unsigned i = 0; i < 6; ++i)
-        m.insert(keys[i], i);
+        m.emplace(keys[i], i);
     m.erase(keys[1]);
     EXPECT_EQ(head_tags(m)[1], simd::empty_one);
-    m.insert(keys[6], 6);
+    m.emplace(keys[6], 6);
     auto tags = head_tags(m);
     EXPECT_EQ(tags[1], tag_of(keys[6])) << "the first free slot of the chain is reused";
     EXPECT_EQ(tags[6], simd::empty_rest);
@@ -93,7 +93,7 @@ struct constant_hash {
 TEST(States, EmptiedOverflowBucketIsRecycled) {
     concurrent_map<std::uint64_t, std::uint64_t, constant_hash> m;
     for (std::uint64_t i = 0; i < 40; ++i)
-        m.insert(i, i);  // one chain: 16 + 16 + 8
+        m.emplace(i, i);  // one chain: 16 + 16 + 8
     auto st = m.stats();
     ASSERT_FALSE(st.resizing);
     EXPECT_EQ(st.overflow_buckets, 2u) << st;
@@ -109,7 +109,7 @@ TEST(States, EmptiedOverflowBucketIsRecycled) {
     v = debug::inspect(m, b);
     EXPECT_EQ(v.current()->buckets.size(), 2u);
     for (std::uint64_t i = 40; i < 48; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     st = m.stats();
     EXPECT_EQ(st.overflow_buckets, 2u);
     EXPECT_EQ(st.free_overflow_buckets, 0u) << "the next overflow came from the free list";
@@ -133,12 +133,12 @@ struct placed_hash {
 // the overflow buckets go, every element stays.
 TEST(States, SparseChainsAreCompactedAtTheSameSize) {
     concurrent_map<std::uint64_t, std::uint64_t, placed_hash> m(104);  // 8 buckets
-    ASSERT_EQ(m.bucket_count(), 8u);
+    ASSERT_EQ(m.stats().bucket_count, 8u);
     // Chain b: 33 keys (head, a full overflow bucket, one key in a second
     // one), then the first 32 erased: two overflow buckets for one element.
     for (std::uint64_t b = 0; b < 7; ++b) {
         for (std::uint64_t i = 0; i < 33; ++i)
-            ASSERT_TRUE(m.insert(b * 64 + i, i));
+            ASSERT_TRUE(m.emplace(b * 64 + i, i));
         for (std::uint64_t i = 0; i < 32; ++i)
             ASSERT_TRUE(m.erase(b * 64 + i));
     }
@@ -148,7 +148,7 @@ TEST(States, SparseChainsAreCompactedAtTheSameSize) {
     EXPECT_EQ(st.size, 7u);
     // The 16th overflow bucket (as many as head buckets) starts the compaction.
     for (std::uint64_t i = 0; i < 33; ++i)
-        ASSERT_TRUE(m.insert(7 * 64 + i, i));
+        ASSERT_TRUE(m.emplace(7 * 64 + i, i));
     st = m.stats();
     EXPECT_TRUE(st.resizing && st.same_size_resize) << st;
     for (std::uint64_t i = 0; i < 32; ++i)
@@ -156,7 +156,7 @@ TEST(States, SparseChainsAreCompactedAtTheSameSize) {
     // Writes finish it.
     for (std::uint64_t i = 0; m.stats().resizing; ++i) {
         ASSERT_LT(i, 64u) << "the compaction does not finish";
-        m.insert(1000 + i, i);
+        m.emplace(1000 + i, i);
         m.erase(1000 + i);
     }
     // Chains 0-6 were sparse when moved: one bucket each now. An erase
@@ -178,10 +178,10 @@ TEST(States, SparseChainsAreCompactedAtTheSameSize) {
 
 TEST(States, EvacuationMarksOldSlots) {
     map_t m(52);  // 4 buckets
-    ASSERT_EQ(m.bucket_count(), 4u);
+    ASSERT_EQ(m.stats().bucket_count, 4u);
     std::uint64_t k = 0;
     while (!m.stats().resizing) {
-        m.insert(k, k);
+        m.emplace(k, k);
         ++k;
         ASSERT_LT(k, 200u) << "growth never started";
     }
@@ -193,7 +193,7 @@ TEST(States, EvacuationMarksOldSlots) {
     std::uint64_t writer = 1000;
     while ((m.bucket_of(writer) & 3) == 0)
         ++writer;  // not old bucket 0
-    m.insert(writer, writer);
+    m.emplace(writer, writer);
     st = m.stats();
     EXPECT_EQ(st.evacuated_buckets, 2u) << st;
     const std::size_t ob = m.bucket_of(writer) & 3;
@@ -214,7 +214,7 @@ TEST(States, EvacuationMarksOldSlots) {
     EXPECT_EQ(vy.current()->count(simd::min_full), y + (m.bucket_of(writer) == ob + 4));
     // Writes finish the resize; every key is still there.
     for (std::uint64_t i = 0; i < 8; ++i)
-        m.insert(5000 + i, i);
+        m.emplace(5000 + i, i);
     EXPECT_FALSE(m.stats().resizing);
     for (std::uint64_t i = 0; i < inserted; ++i)
         EXPECT_EQ(m.find(i), i);
@@ -225,13 +225,13 @@ TEST(States, ChurnNeverGrowsOrAccumulates) {
     map_t m;
     const std::uint64_t n = 1 << 14;
     for (std::uint64_t i = 0; i < n; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     while (m.stats().resizing)
-        m.insert(0, 0);  // let a pending resize finish
+        m.emplace(0, 0);  // let a pending resize finish
     const auto before = m.stats();
     for (std::uint64_t i = 0; i < 20 * n; ++i) {
         ASSERT_TRUE(m.erase(i));
-        ASSERT_TRUE(m.insert(i + n, i));
+        ASSERT_TRUE(m.emplace(i + n, i));
     }
     const auto after = m.stats();
     EXPECT_EQ(after.size, n);
@@ -244,7 +244,7 @@ TEST(States, ChurnNeverGrowsOrAccumulates) {
         << before << after;
     for (std::uint64_t i = 20 * n; i < 40 * n; ++i) {
         ASSERT_TRUE(m.erase(i));
-        ASSERT_TRUE(m.insert(i + n, i));
+        ASSERT_TRUE(m.emplace(i + n, i));
     }
     const auto later = m.stats();
     EXPECT_LE(later.overflow_buckets + later.free_overflow_buckets,

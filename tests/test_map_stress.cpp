@@ -34,7 +34,7 @@ TEST(Stress, DisjointRangesFromATinyTable) {
     run_threads(threads, [&](int t) {
         const std::uint64_t base = static_cast<std::uint64_t>(t) * per;
         for (std::uint64_t i = 0; i < per; ++i)
-            ASSERT_TRUE(m.insert(base + i, base + i));
+            ASSERT_TRUE(m.emplace(base + i, base + i));
         for (std::uint64_t i = 0; i < per; ++i)
             ASSERT_EQ(m.find(base + i), base + i);
         for (std::uint64_t i = 0; i < per; i += 2)
@@ -44,7 +44,9 @@ TEST(Stress, DisjointRangesFromATinyTable) {
     });
     EXPECT_EQ(m.size(), threads * per / 2);
     std::vector<int> seen(threads * per, 0);
-    m.for_each([&](std::uint64_t k, std::uint64_t v) {
+    m.for_each([&](const auto& e) {
+        std::uint64_t k = e.first;
+        std::uint64_t v = e.second;
         ASSERT_EQ(k, v);
         ++seen[k];
     });
@@ -60,12 +62,14 @@ TEST(Stress, SharedCountersSumExactly) {
         std::uint32_t x = 12345u + static_cast<std::uint32_t>(t);
         for (int i = 0; i < per; ++i) {
             x = x * 1664525u + 1013904223u;
-            m.try_emplace_or_visit(
-                static_cast<int>(x % keys), [](long& v) { ++v; }, 1L);
+            m.try_emplace_or_visit(static_cast<int>(x % keys), 1L, [](auto& e) {
+                long& v = e.second;
+                ++v;
+            });
         }
     });
     long total = 0;
-    m.for_each([&](int, long v) { total += v; });
+    m.for_each([&](const auto& e) { total += e.second; });
     EXPECT_EQ(total, static_cast<long>(threads) * per);
     EXPECT_LE(m.size(), static_cast<std::size_t>(keys));
 }
@@ -77,20 +81,25 @@ TEST(Stress, StringCountersUnderSharedLocks) {
     std::thread reader([&] {
         while (!done.load()) {
             for (int k = 0; k < 50; ++k) {
-                m.cvisit(std::to_string(k), [](const long& v) { ASSERT_GE(v, 1); });
+                m.cvisit(std::to_string(k), [](const auto& e) {
+                    const long& v = e.second;
+                    ASSERT_GE(v, 1);
+                });
             }
         }
     });
     run_threads(threads, [&](int) {
         for (int i = 0; i < per; ++i) {
-            m.try_emplace_or_visit(
-                std::to_string(i % 50), [](long& v) { ++v; }, 1L);
+            m.try_emplace_or_visit(std::to_string(i % 50), 1L, [](auto& e) {
+                long& v = e.second;
+                ++v;
+            });
         }
     });
     done = true;
     reader.join();
     long total = 0;
-    m.for_each([&](const std::string&, long v) { total += v; });
+    m.for_each([&](const auto& e) { total += e.second; });
     EXPECT_EQ(total, static_cast<long>(threads) * per);
 }
 
@@ -100,7 +109,7 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     const std::uint64_t stable = 2000;
     for (std::uint64_t i = 0; i < stable; ++i)
-        m.insert(i, i * 7);
+        m.emplace(i, i * 7);
     const std::uint64_t per = static_cast<std::uint64_t>(iterations(60000));
     std::atomic<int> writers_left{2};
     std::atomic<long> misses{0}, lookups{0};
@@ -108,7 +117,7 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
         if (t < 2) {
             const std::uint64_t base = 1000000 * (t + 1);
             for (std::uint64_t i = 0; i < per; ++i)
-                m.insert(base + i, i);
+                m.emplace(base + i, i);
             writers_left.fetch_sub(1);
         } else {
             std::uint64_t i = static_cast<std::uint64_t>(t);
@@ -130,19 +139,20 @@ TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     const std::uint64_t stable = 3000;
     for (std::uint64_t i = 0; i < stable; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     std::atomic<bool> done{false};
     std::atomic<int> passes{0};
     std::thread writer([&] {
         for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(iterations(150000)); ++i) {
-            m.insert(1u << 30 | i, i);
+            m.emplace(1u << 30 | i, i);
             if (i % 3 == 0) m.erase(1u << 30 | (i / 2));
         }
         done = true;
     });
     while (!done.load() || passes.load() < 3) {
         std::vector<int> seen(stable, 0);
-        m.for_each([&](std::uint64_t k, std::uint64_t) {
+        m.for_each([&](const auto& e) {
+            std::uint64_t k = e.first;
             if (k < stable) ++seen[k];
         });
         for (std::uint64_t k = 0; k < stable; ++k)
@@ -158,7 +168,7 @@ TEST(Stress, ForEachDuringGrowthVisitsStableKeysOnce) {
 TEST(Stress, LongForEachDoesNotStopGrowth) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     for (std::uint64_t i = 0; i < 2000; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     const std::size_t buckets = m.bucket_count();
     const std::size_t stripe_mask = m.stats().stripe_count - 1;
     std::atomic<bool> stop{false};
@@ -167,11 +177,11 @@ TEST(Stress, LongForEachDoesNotStopGrowth) {
     std::thread writer([&] {
         for (std::uint64_t i = 0; !stop.load(); ++i) {
             const std::uint64_t k = 1u << 30 | i;
-            if ((m.bucket_of(k) & stripe_mask) != 0) m.insert(k, i);
+            if ((m.bucket_of(k) & stripe_mask) != 0) m.emplace(k, i);
         }
     });
     bool grew = false, first = true;
-    m.for_each([&](std::uint64_t, std::uint64_t) {
+    m.for_each([&](const auto&) {
         if (!first) return;
         first = false;
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -194,15 +204,16 @@ TEST(Stress, SlowForEachVisitsStableKeysOnceAcrossResizes) {
             tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
             const std::uint64_t stable = 3000;
             for (std::uint64_t i = 0; i < stable; ++i)
-                m.insert(i, i);
+                m.emplace(i, i);
             const std::size_t buckets = m.bucket_count();
             std::atomic<bool> stop{false};
             std::thread writer([&] {
                 for (std::uint64_t i = 0; !stop.load() && i < 400000; ++i)
-                    m.insert(1u << 30 | i, i);
+                    m.emplace(1u << 30 | i, i);
             });
             std::vector<int> seen(stable, 0);
-            m.for_each([&](std::uint64_t k, std::uint64_t) {
+            m.for_each([&](const auto& e) {
+                std::uint64_t k = e.first;
                 if (k >= stable) return;
                 ++seen[k];
                 // Slow: the writer grows the map meanwhile.
@@ -225,12 +236,13 @@ TEST(Stress, EraseIfDuringGrowthErasesEachStableKeyOnce) {
         tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
         const std::uint64_t stable = 5000, added = 60000;
         for (std::uint64_t i = 0; i < stable; ++i)
-            m.insert(i, i);
+            m.emplace(i, i);
         std::thread writer([&] {
             for (std::uint64_t i = 0; i < added; ++i)
-                m.insert(1u << 30 | i, i);
+                m.emplace(1u << 30 | i, i);
         });
-        const std::size_t erased = m.erase_if([](std::uint64_t k, std::uint64_t&) {
+        const std::size_t erased = m.erase_if([](auto& e) {
+            std::uint64_t k = e.first;
             std::this_thread::yield();
             return k < (1u << 30);
         });
@@ -253,14 +265,17 @@ TEST(Stress, EraseIfPredicateMayUpdateTheValue) {
     static_assert(decltype(m)::optimistic_reads);
     const std::uint64_t keys = 500, start = 2 * static_cast<std::uint64_t>(iterations(32));
     for (std::uint64_t k = 0; k < keys; ++k)
-        m.insert(k, start);
+        m.emplace(k, start);
     std::atomic<long> erased{0}, bad_reads{0};
     std::atomic<int> writers_left{2};
     run_threads(threads, [&](int t) {
         if (t < 2) {
             for (std::uint64_t round = 0; round < start / 2; ++round) {
                 for (std::uint64_t k = 0; k < keys; ++k) {
-                    erased += m.erase_if(k, [](std::uint64_t& v) { return --v == 0; });
+                    erased += m.erase_if(k, [](auto& e) {
+                        std::uint64_t& v = e.second;
+                        return --v == 0;
+                    });
                 }
             }
             // The whole-map form updates values the same way.
@@ -278,14 +293,22 @@ TEST(Stress, EraseIfPredicateMayUpdateTheValue) {
     EXPECT_EQ(bad_reads.load(), 0);
     EXPECT_EQ(m.size(), 0u);
     for (std::uint64_t k = 0; k < keys; ++k)
-        m.insert(k, 2);
+        m.emplace(k, 2);
     std::thread reader([&] {
         for (int i = 0; i < 200; ++i)
             for (std::uint64_t k = 0; k < keys; k += 5)
                 (void)m.find(k);
     });
-    EXPECT_EQ(m.erase_if([](std::uint64_t, std::uint64_t& v) { return --v == 0; }), 0u);
-    EXPECT_EQ(m.erase_if([](std::uint64_t, std::uint64_t& v) { return --v == 0; }), keys);
+    EXPECT_EQ(m.erase_if([](auto& e) {
+        std::uint64_t& v = e.second;
+        return --v == 0;
+    }),
+              0u);
+    EXPECT_EQ(m.erase_if([](auto& e) {
+        std::uint64_t& v = e.second;
+        return --v == 0;
+    }),
+              keys);
     reader.join();
 }
 
@@ -300,7 +323,7 @@ TEST(Stress, ChurnKeepsInvariants) {
         std::vector<std::uint64_t> mine;
         std::uint64_t next = static_cast<std::uint64_t>(t);
         for (std::uint64_t i = 0; i < live_per_thread; ++i, next += threads) {
-            ASSERT_TRUE(m.insert(next, next));
+            ASSERT_TRUE(m.emplace(next, next));
             mine.push_back(next);
         }
         std::uint32_t x = 99u + static_cast<std::uint32_t>(t);
@@ -309,7 +332,7 @@ TEST(Stress, ChurnKeepsInvariants) {
             std::uint64_t& slot = mine[x % mine.size()];
             ASSERT_TRUE(m.erase(slot)) << "lost key " << slot;
             ASSERT_FALSE(m.contains(slot)) << "resurrected key " << slot;
-            ASSERT_TRUE(m.insert(next, next)) << "duplicate key " << next;
+            ASSERT_TRUE(m.emplace(next, next)) << "duplicate key " << next;
             slot = next;
             next += threads;
         }
@@ -333,7 +356,7 @@ TEST(Stress, LargeRetiredArraysFreedWhileReading) {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
     const std::uint64_t n = 1200000;  // grows past 2^16 buckets (18 MiB, page-backed)
     for (std::uint64_t i = 0; i < 1000; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     std::atomic<bool> done{false};
     std::atomic<long> wrong{0};
     std::thread reader([&] {
@@ -344,7 +367,7 @@ TEST(Stress, LargeRetiredArraysFreedWhileReading) {
         }
     });
     for (std::uint64_t i = 1000; i < n; ++i)
-        m.insert(i, i);
+        m.emplace(i, i);
     done = true;
     reader.join();
     EXPECT_EQ(wrong.load(), 0);

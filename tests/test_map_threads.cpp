@@ -35,12 +35,12 @@ thread_local uses_map_at_exit at_exit;
 
 TEST(Threads, ThreadLocalDestructorsDoNotLeakReaderRecords) {
     map m;
-    m.insert(1, 1);
+    m.emplace(1, 1);
     const std::size_t before = tophash::concurrency::epoch_detail::record_count();
     for (int i = 0; i < 2000; ++i) {
         std::thread([&] {
-            at_exit.m = &m;  // constructed first
-            m.insert(2, 2);  // registers the thread
+            at_exit.m = &m;   // constructed first
+            m.emplace(2, 2);  // registers the thread
         }).join();
     }
     EXPECT_LE(tophash::concurrency::epoch_detail::record_count(), before + 2)
@@ -62,7 +62,7 @@ TEST(Threads, ShortLivedWritersStillFreeRetiredArrays) {
         for (int t = 0; t < threads; t += 2) {
             auto work = [&](int id) {
                 for (int i = 0; i < writes; ++i)
-                    m.insert(static_cast<std::uint64_t>(id) * writes + i, i);
+                    m.emplace(static_cast<std::uint64_t>(id) * writes + i, i);
             };
             std::thread a(work, t), b(work, t + 1);
             a.join();
@@ -87,12 +87,12 @@ TEST(Threads, ShortLivedWritersStillFreeRetiredArrays) {
 TEST(Threads, ForkWhileAnotherThreadReads) {
     map reading;
     for (std::uint64_t i = 0; i < 100; ++i)
-        reading.insert(i, i);
+        reading.emplace(i, i);
     std::atomic<bool> inside{false}, release{false};
     std::thread reader([&] {
         // for_each runs its callback inside a read section.
         bool first = true;
-        reading.for_each([&](std::uint64_t, std::uint64_t) {
+        reading.for_each([&](const auto&) {
             if (!first) return;
             first = false;
             inside = true;
@@ -112,7 +112,7 @@ TEST(Threads, ForkWhileAnotherThreadReads) {
         {
             counted_map m;
             for (std::uint64_t i = 0; i < 200000; ++i)
-                m.insert(i, i);
+                m.emplace(i, i);
             for (std::uint64_t i = 0; i < 200000; ++i)
                 m.insert_or_assign(i, i + 1);
             if (alloc_control::live_bytes - before != static_cast<long>(m.stats().bytes)) code = 1;

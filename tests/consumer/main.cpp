@@ -13,14 +13,16 @@ int main() {
     for (int t = 0; t < 2; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 10000; ++i)
-                counts.try_emplace_or_visit(
-                    i % 100, [](long& v) { ++v; }, 1);
+                counts.try_emplace_or_visit(i % 100, 1, [](auto& e) {
+                    long& v = e.second;
+                    ++v;
+                });
         });
     }
     for (auto& th : threads)
         th.join();
     long total = 0;
-    counts.for_each([&](int, long v) { total += v; });
+    counts.for_each([&](const auto& e) { total += e.second; });
     std::printf("keys %zu, total %ld\n", counts.size(), total);
     return counts.size() == 100 && total == 20000 ? 0 : 1;
 }

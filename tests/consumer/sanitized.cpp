@@ -25,8 +25,8 @@ int main() {
             const std::uint64_t base = static_cast<std::uint64_t>(t) * per_thread;
             for (std::uint64_t i = 0; i < per_thread; ++i) {
                 const std::uint64_t k = base + i;
-                lock_free.insert(k, k);
-                if (i % 4 == 0) locked.insert(std::to_string(k), std::to_string(k));
+                lock_free.emplace(k, k);
+                if (i % 4 == 0) locked.emplace(std::to_string(k), std::to_string(k));
                 // Read what another thread wrote a moment ago.
                 const std::uint64_t other = ((t + 1) % threads) * per_thread + i / 2;
                 if (const auto v = lock_free.find(other); v && *v != other) ++wrong;
@@ -34,7 +34,7 @@ int main() {
                 if (i % 3 == 0) lock_free.erase(base + i / 3);
                 if (i % 5000 == 0) {
                     std::uint64_t n = 0;
-                    lock_free.for_each([&](std::uint64_t, std::uint64_t) { ++n; });
+                    lock_free.for_each([&](const auto&) { ++n; });
                     (void)n;
                 }
             }

@@ -264,7 +264,7 @@ class harness {
             case 0:
             case 1:
                 guarded(at, true, [&] {
-                    const bool did = m_.insert(make<K>(k), make<V>(v));
+                    const bool did = m_.emplace(make<K>(k), make<V>(v));
                     if (did != (ref_.count(k) == 0)) fail("insert result", at);
                     ref_.emplace(k, v);
                 });
@@ -279,8 +279,10 @@ class harness {
             case 3:
                 guarded(at, true, [&] {
                     std::uint64_t seen = ~0ull;
-                    const bool did = m_.try_emplace_or_visit(
-                        make<K>(k), [&](V& x) { seen = value_id(x); }, make<V>(v));
+                    const bool did = m_.try_emplace_or_visit(make<K>(k), make<V>(v), [&](auto& e) {
+                        V& x = e.second;
+                        seen = value_id(x);
+                    });
                     if (did != (ref_.count(k) == 0)) fail("try_emplace_or_visit result", at);
                     if (!did && seen != ref_[k]) fail("try_emplace_or_visit visited value", at);
                     ref_.emplace(k, v);
@@ -297,7 +299,8 @@ class harness {
                 guarded(at, false, [&] {
                     // Erase when the value is even; otherwise the predicate saw it.
                     std::uint64_t seen = ~0ull;
-                    const bool did = m_.erase_if(make<K>(k), [&](V& x) {
+                    const bool did = m_.erase_if(make<K>(k), [&](auto& e) {
+                        V& x = e.second;
                         seen = value_id(x);
                         return seen % 2 == 0;
                     });
@@ -310,7 +313,8 @@ class harness {
                 break;
             case 7:
                 guarded(at, false, [&] {
-                    const bool did = m_.visit(make<K>(k), [&](V& x) {
+                    const bool did = m_.visit(make<K>(k), [&](auto& e) {
+                        V& x = e.second;
                         quiet q;
                         x = make<V>(value_id(x) + 1);
                     });
@@ -332,7 +336,10 @@ class harness {
                 guarded(at, false, [&] {
                     if (m_.contains(make<K>(k)) != (ref_.count(k) == 1)) fail("contains", at);
                     std::uint64_t seen = ~0ull;
-                    const bool did = m_.cvisit(make<K>(k), [&](const V& x) { seen = value_id(x); });
+                    const bool did = m_.cvisit(make<K>(k), [&](const auto& e) {
+                        const V& x = e.second;
+                        seen = value_id(x);
+                    });
                     if (did != (ref_.count(k) == 1) || (did && seen != ref_[k])) fail("cvisit", at);
                 });
                 break;
@@ -349,7 +356,9 @@ class harness {
                         ++it;
                     }
                 }
-                const std::size_t got = m_.erase_if([&](const K& key_, V& x) {
+                const std::size_t got = m_.erase_if([&](auto& e) {
+                    const K& key_ = e.first;
+                    V& x = e.second;
                     quiet q;
                     if (id_of(key_) % mod == 0) return true;
                     x = make<V>(value_id(x) + 1);
@@ -402,7 +411,7 @@ class harness {
         if (!st.resizing) return;
         const K probe = make<K>(1000);  // outside the fuzzed key space
         for (std::size_t i = 0; i <= st.old_bucket_count; ++i) {
-            m_.insert(probe, make<V>(0));
+            m_.emplace(probe, make<V>(0));
             m_.erase(probe);
         }
         if (m_.stats().resizing) fail("a resize does not finish", at);
@@ -413,7 +422,9 @@ class harness {
         quiet q;
         if (m_.size() != ref_.size()) fail("size() differs from the model", at);
         std::size_t visited = 0;
-        m_.for_each([&](const K& k, const V& v) {
+        m_.for_each([&](const auto& e) {
+            const K& k = e.first;
+            const V& v = e.second;
             const auto it = ref_.find(id_of(k));
             if (it == ref_.end()) fail("for_each visited a key the model lacks", at);
             if (it->second != value_id(v)) fail("for_each value differs", at);

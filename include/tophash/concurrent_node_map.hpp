@@ -1,0 +1,40 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// tophash::concurrent_node_map: a concurrent hash map with each element in a node of its own:
+// references stay valid while it grows, and elements need not be movable. API: Boost.Unordered's
+// boost::concurrent_node_map, plus find() returning std::optional, for_each, snapshot, stats and
+// the inspector (docs/api.md).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "tophash/detail/basic_map.hpp"
+#include "tophash/detail/element_kinds.hpp"
+#include "tophash/detail/node_storage.hpp"
+
+namespace tophash {
+
+template <class Key, class T, class Hash = std::hash<Key>, class Pred = std::equal_to<Key>,
+          class Allocator = std::allocator<std::pair<const Key, T>>>
+class concurrent_node_map
+    : public detail::basic_map<detail::node_storage<detail::map_kind<Key, T>, Allocator>, Hash,
+                               Pred, Allocator> {
+  public:
+    using detail::basic_map<detail::node_storage<detail::map_kind<Key, T>, Allocator>, Hash, Pred,
+                            Allocator>::basic_map;
+};
+
+template <class Key, class T, class Hash, class Pred, class Allocator>
+void swap(concurrent_node_map<Key, T, Hash, Pred, Allocator>& x,
+          concurrent_node_map<Key, T, Hash, Pred, Allocator>& y) noexcept {
+    x.swap(y);
+}
+
+template <class Key, class T, class Hash, class Pred, class Allocator, class Predicate>
+std::size_t erase_if(concurrent_node_map<Key, T, Hash, Pred, Allocator>& c, Predicate pred) {
+    return c.erase_if(pred);
+}
+
+}  // namespace tophash

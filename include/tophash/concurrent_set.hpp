@@ -1,0 +1,38 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// tophash::concurrent_set: a concurrent hash set whose keys live in its slots.
+// API: Boost.Unordered's boost::concurrent_flat_set, plus find() returning std::optional,
+// for_each, snapshot, stats and the inspector (docs/api.md).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "tophash/detail/basic_set.hpp"
+#include "tophash/detail/element_kinds.hpp"
+#include "tophash/detail/flat_storage.hpp"
+
+namespace tophash {
+
+template <class Key, class Hash = std::hash<Key>, class Pred = std::equal_to<Key>,
+          class Allocator = std::allocator<Key>>
+class concurrent_set
+    : public detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred, Allocator> {
+  public:
+    using detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred,
+                            Allocator>::basic_set;
+};
+
+template <class Key, class Hash, class Pred, class Allocator>
+void swap(concurrent_set<Key, Hash, Pred, Allocator>& x,
+          concurrent_set<Key, Hash, Pred, Allocator>& y) noexcept {
+    x.swap(y);
+}
+
+template <class Key, class Hash, class Pred, class Allocator, class Predicate>
+std::size_t erase_if(concurrent_set<Key, Hash, Pred, Allocator>& c, Predicate pred) {
+    return c.erase_if(pred);
+}
+
+}  // namespace tophash

@@ -1,0 +1,645 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// What every container shares: Boost.Unordered's concurrent container API
+// (visitation, insertion, erasure, capacity, hash policy), mapped onto the
+// engine. basic_map.hpp and basic_set.hpp add what differs.
+#pragma once
+
+#include <initializer_list>
+#include <iterator>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tophash/detail/concurrent_table.hpp"
+#include "tophash/detail/parallel.hpp"
+#include "tophash/detail/trailing_args.hpp"
+
+namespace tophash::detail {
+
+template <class It, class = void>
+struct is_input_iterator : std::false_type {};
+template <class It>
+struct is_input_iterator<It, std::void_t<typename std::iterator_traits<It>::iterator_category>>
+    : std::is_base_of<std::input_iterator_tag,
+                      typename std::iterator_traits<It>::iterator_category> {};
+template <class It>
+using enable_if_iterator_t = std::enable_if_t<is_input_iterator<It>::value, int>;
+
+template <class Storage, class Hash, class KeyEqual, class Allocator>
+class basic_container {
+  protected:
+    using table_type = concurrent_table<Storage, Hash, KeyEqual, Allocator>;
+    using kind = typename Storage::kind;
+    // Sets visit elements as const, whatever the call (as Boost's do).
+    static constexpr bool const_elements =
+        std::is_same_v<typename Storage::key_type, typename Storage::value_type>;
+    template <class K>
+    using enable_transparent_t =
+        std::enable_if_t<table_type::transparent && !is_execution_policy_v<K>, int>;
+    template <class P>
+    using enable_policy_t = std::enable_if_t<is_execution_policy_v<P>, int>;
+    template <class Ty>
+    using enable_if_value_t =
+        std::enable_if_t<std::is_constructible_v<typename Storage::value_type, Ty&&> &&
+                             !std::is_same_v<remove_cvref_t<Ty>, typename Storage::init_type>,
+                         int>;
+
+  public:
+    using key_type = typename Storage::key_type;
+    using value_type = typename Storage::value_type;
+    using init_type = typename Storage::init_type;
+    using hasher = Hash;
+    using key_equal = KeyEqual;
+    using allocator_type = Allocator;
+    using pointer = typename std::allocator_traits<Allocator>::pointer;
+    using const_pointer = typename std::allocator_traits<Allocator>::const_pointer;
+    using reference = value_type&;
+    using const_reference = const value_type&;
+    using size_type = std::size_t;
+    using difference_type = std::ptrdiff_t;
+    // Keys a bulk visit looks up together.
+    static constexpr size_type bulk_visit_size = table_type::bulk_batch;
+    // Whether find/contains/cvisit read without locking (lock_free_read.hpp).
+    static constexpr bool optimistic_reads = table_type::lock_free_reads;
+
+    // ------------------------------------------------------------ construction
+    basic_container() = default;
+    explicit basic_container(size_type n, const hasher& hf = hasher(),
+                             const key_equal& eql = key_equal(),
+                             const allocator_type& a = allocator_type())
+        : table_(n, hf, eql, a) {}
+    basic_container(size_type n, const allocator_type& a) : table_(n, hasher(), key_equal(), a) {}
+    basic_container(size_type n, const hasher& hf, const allocator_type& a)
+        : table_(n, hf, key_equal(), a) {}
+    explicit basic_container(const allocator_type& a) : table_(0, hasher(), key_equal(), a) {}
+    template <class It, enable_if_iterator_t<It> = 0>
+    basic_container(It first, It last, size_type n = 0, const hasher& hf = hasher(),
+                    const key_equal& eql = key_equal(), const allocator_type& a = allocator_type())
+        : table_(n, hf, eql, a) {
+        insert(first, last);
+    }
+    template <class It, enable_if_iterator_t<It> = 0>
+    basic_container(It first, It last, const allocator_type& a)
+        : basic_container(first, last, 0, hasher(), key_equal(), a) {}
+    template <class It, enable_if_iterator_t<It> = 0>
+    basic_container(It first, It last, size_type n, const allocator_type& a)
+        : basic_container(first, last, n, hasher(), key_equal(), a) {}
+    template <class It, enable_if_iterator_t<It> = 0>
+    basic_container(It first, It last, size_type n, const hasher& hf, const allocator_type& a)
+        : basic_container(first, last, n, hf, key_equal(), a) {}
+    basic_container(std::initializer_list<value_type> il, size_type n = 0,
+                    const hasher& hf = hasher(), const key_equal& eql = key_equal(),
+                    const allocator_type& a = allocator_type())
+        : basic_container(il.begin(), il.end(), n, hf, eql, a) {}
+    basic_container(std::initializer_list<value_type> il, const allocator_type& a)
+        : basic_container(il.begin(), il.end(), 0, hasher(), key_equal(), a) {}
+    basic_container(std::initializer_list<value_type> il, size_type n, const allocator_type& a)
+        : basic_container(il.begin(), il.end(), n, hasher(), key_equal(), a) {}
+    basic_container(std::initializer_list<value_type> il, size_type n, const hasher& hf,
+                    const allocator_type& a)
+        : basic_container(il.begin(), il.end(), n, hf, key_equal(), a) {}
+    // Copies are consistent: `other`'s writers wait meanwhile (Boost: "blocking").
+    basic_container(const basic_container& other)
+        : basic_container(other,
+                          std::allocator_traits<Allocator>::select_on_container_copy_construction(
+                              other.get_allocator())) {}
+    basic_container(const basic_container& other, const allocator_type& a)
+        : table_(0, other.hash_function(), other.key_eq(), a) {
+        copy_from(other);
+    }
+    // Moves and swaps are not thread-safe: no other thread may use either container.
+    basic_container(basic_container&& other) noexcept = default;
+    basic_container(basic_container&& other, const allocator_type& a)
+        : table_(0, other.hash_function(), other.key_eq(), a) {
+        if (a == other.get_allocator()) {
+            table_ = std::move(other.table_);
+        } else {
+            auto move_in = [&](value_type& v) {
+                emplace_value("insert", std::move(v), nv_, nv_);
+                return true;
+            };
+            other.table_.erase_if("merge", move_in);
+        }
+    }
+    basic_container& operator=(const basic_container& other) {
+        if (this != &other) {
+            basic_container tmp(other, get_allocator());
+            table_ = std::move(tmp.table_);
+        }
+        return *this;
+    }
+    basic_container& operator=(basic_container&& other) noexcept = default;
+    basic_container& operator=(std::initializer_list<value_type> il) {
+        clear();
+        insert(il);
+        return *this;
+    }
+    ~basic_container() = default;
+
+    hasher hash_function() const { return table_.hash_function(); }
+    key_equal key_eq() const { return table_.key_eq(); }
+    allocator_type get_allocator() const noexcept { return table_.get_allocator(); }
+
+    // ------------------------------------------------------------ visitation
+    // f(value_type&) for maps (under the stripe's exclusive lock; on a copy
+    // stored back where reads are lock-free), f(const value_type&) for sets.
+    template <class F>
+    size_type visit(const key_type& k, F f) {
+        return visit_key("visit", k, f);
+    }
+    template <class F>
+    size_type visit(const key_type& k, F f) const {
+        return table_.read("visit", k, f);
+    }
+    template <class F>
+    size_type cvisit(const key_type& k, F f) const {
+        return table_.read("cvisit", k, f);
+    }
+    template <class K, class F, enable_transparent_t<K> = 0>
+    size_type visit(const K& k, F f) {
+        return visit_key("visit", k, f);
+    }
+    template <class K, class F, enable_transparent_t<K> = 0>
+    size_type visit(const K& k, F f) const {
+        return table_.read("visit", k, f);
+    }
+    template <class K, class F, enable_transparent_t<K> = 0>
+    size_type cvisit(const K& k, F f) const {
+        return table_.read("cvisit", k, f);
+    }
+    // Bulk: every key of [first, last); the const forms batch the lookups
+    // (bulk_visit_size at a time), overlapping their cache misses.
+    template <class It, class F, enable_if_iterator_t<It> = 0>
+    size_type visit(It first, It last, F f) {
+        if constexpr (const_elements) {
+            return table_.read_bulk("visit", first, last, f);
+        } else {
+            size_type n = 0;
+            for (; first != last; ++first)
+                n += visit_key("visit", *first, f);
+            return n;
+        }
+    }
+    template <class It, class F, enable_if_iterator_t<It> = 0>
+    size_type visit(It first, It last, F f) const {
+        return table_.read_bulk("visit", first, last, f);
+    }
+    template <class It, class F, enable_if_iterator_t<It> = 0>
+    size_type cvisit(It first, It last, F f) const {
+        return table_.read_bulk("cvisit", first, last, f);
+    }
+
+    // Whole container, weakly consistent: an element present for the whole
+    // call is visited exactly once, also while resizes run; elements
+    // inserted or erased meanwhile may or may not be. f runs under a
+    // stripe's lock: writers to that stripe wait, nothing else does.
+    template <class F>
+    size_type visit_all(F f) {
+        return visit_all_impl("visit_all", f);
+    }
+    template <class F>
+    size_type visit_all(F f) const {
+        return cvisit_all_impl("visit_all", f);
+    }
+    template <class F>
+    size_type cvisit_all(F f) const {
+        return cvisit_all_impl("cvisit_all", f);
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    void visit_all(P&& policy, F f) {
+        visit_while(std::forward<P>(policy), [&](auto& v) { return f(v), true; });
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    void visit_all(P&& policy, F f) const {
+        cvisit_while(std::forward<P>(policy), [&](const value_type& v) { return f(v), true; });
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    void cvisit_all(P&& policy, F f) const {
+        cvisit_while(std::forward<P>(policy), [&](const value_type& v) { return f(v), true; });
+    }
+    // Stops when f returns false; returns false if it did.
+    template <class F>
+    bool visit_while(F f) {
+        if constexpr (const_elements) {
+            return table_.for_each("visit_while", f);
+        } else {
+            return table_.visit_each("visit_while", f);
+        }
+    }
+    template <class F>
+    bool visit_while(F f) const {
+        return table_.for_each("visit_while", f);
+    }
+    template <class F>
+    bool cvisit_while(F f) const {
+        return table_.for_each("cvisit_while", f);
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    bool visit_while(P&& policy, F f) {
+        if constexpr (const_elements) {
+            return std::as_const(*this).cvisit_while(std::forward<P>(policy), f);
+        } else {
+            const auto plan = table_.plan_traversal();
+            return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
+                return table_.visit_each_in("visit_while", plan, i, f);
+            });
+        }
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    bool visit_while(P&& policy, F f) const {
+        return cvisit_while(std::forward<P>(policy), f);
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    bool cvisit_while(P&& policy, F f) const {
+        const auto plan = table_.plan_traversal();
+        return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
+            return table_.for_each_in("cvisit_while", plan, i, f);
+        });
+    }
+    // tophash: f(const value_type&) for every element (cvisit_all).
+    template <class F>
+    void for_each(F f) const {
+        table_.for_each("for_each", f);
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    void for_each(P&& policy, F f) const {
+        cvisit_all(std::forward<P>(policy), f);
+    }
+
+    // ------------------------------------------------------------ capacity
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    // Exact when no insert or erase completes during the call; otherwise off
+    // by at most the number of those that overlapped it.
+    size_type size() const noexcept { return table_.size(); }
+    size_type max_size() const noexcept { return table_.max_size(); }
+
+    // ------------------------------------------------------------ insertion
+    // Ty: anything value_type is constructible from (Boost's overload set:
+    // a braced {k, v} selects init_type).
+    template <class Ty, enable_if_value_t<Ty> = 0>
+    bool insert(Ty&& v) {
+        return emplace_value("insert", std::forward<Ty>(v), nv_, nv_);
+    }
+    bool insert(init_type&& v) { return emplace_value("insert", std::move(v), nv_, nv_); }
+    template <class It, enable_if_iterator_t<It> = 0>
+    size_type insert(It first, It last) {
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += emplace_value("insert", *first, nv_, nv_);
+        return n;
+    }
+    size_type insert(std::initializer_list<value_type> il) { return insert(il.begin(), il.end()); }
+
+    template <class Ty, class F, enable_if_value_t<Ty> = 0>
+    bool insert_or_visit(Ty&& v, F f) {
+        return emplace_value("insert_or_visit", std::forward<Ty>(v), visitor(f), nv_);
+    }
+    template <class F>
+    bool insert_or_visit(init_type&& v, F f) {
+        return emplace_value("insert_or_visit", std::move(v), visitor(f), nv_);
+    }
+    template <class Ty, class F, enable_if_value_t<Ty> = 0>
+    bool insert_or_cvisit(Ty&& v, F f) {
+        return emplace_value("insert_or_cvisit", std::forward<Ty>(v), cvisitor(f), nv_);
+    }
+    template <class F>
+    bool insert_or_cvisit(init_type&& v, F f) {
+        return emplace_value("insert_or_cvisit", std::move(v), cvisitor(f), nv_);
+    }
+    template <class It, class F, enable_if_iterator_t<It> = 0>
+    size_type insert_or_visit(It first, It last, F f) {
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += emplace_value("insert_or_visit", *first, visitor(f), nv_);
+        return n;
+    }
+    template <class It, class F, enable_if_iterator_t<It> = 0>
+    size_type insert_or_cvisit(It first, It last, F f) {
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += emplace_value("insert_or_cvisit", *first, cvisitor(f), nv_);
+        return n;
+    }
+    template <class F>
+    size_type insert_or_visit(std::initializer_list<value_type> il, F f) {
+        return insert_or_visit(il.begin(), il.end(), f);
+    }
+    template <class F>
+    size_type insert_or_cvisit(std::initializer_list<value_type> il, F f) {
+        return insert_or_cvisit(il.begin(), il.end(), f);
+    }
+
+    template <class Ty, class F1, class F2, enable_if_value_t<Ty> = 0>
+    bool insert_and_visit(Ty&& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_visit", std::forward<Ty>(v), visitor(f2), visitor(f1));
+    }
+    template <class F1, class F2>
+    bool insert_and_visit(init_type&& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_visit", std::move(v), visitor(f2), visitor(f1));
+    }
+    template <class Ty, class F1, class F2, enable_if_value_t<Ty> = 0>
+    bool insert_and_cvisit(Ty&& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_cvisit", std::forward<Ty>(v), cvisitor(f2), cvisitor(f1));
+    }
+    template <class F1, class F2>
+    bool insert_and_cvisit(init_type&& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_cvisit", std::move(v), cvisitor(f2), cvisitor(f1));
+    }
+    template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
+    size_type insert_and_visit(It first, It last, F1 f1, F2 f2) {
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += emplace_value("insert_and_visit", *first, visitor(f2), visitor(f1));
+        return n;
+    }
+    template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
+    size_type insert_and_cvisit(It first, It last, F1 f1, F2 f2) {
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += emplace_value("insert_and_cvisit", *first, cvisitor(f2), cvisitor(f1));
+        return n;
+    }
+    template <class F1, class F2>
+    size_type insert_and_visit(std::initializer_list<value_type> il, F1 f1, F2 f2) {
+        return insert_and_visit(il.begin(), il.end(), f1, f2);
+    }
+    template <class F1, class F2>
+    size_type insert_and_cvisit(std::initializer_list<value_type> il, F1 f1, F2 f2) {
+        return insert_and_cvisit(il.begin(), il.end(), f1, f2);
+    }
+
+    // emplace(args...) builds the element first (flat: a temporary moved in
+    // if its key is new; node: the node itself), as Boost's does.
+    template <class... Args>
+    bool emplace(Args&&... args) {
+        return emplace_args("emplace", nv_, nv_, std::forward<Args>(args)...);
+    }
+    // emplace_or_[c]visit(args..., f), emplace_and_[c]visit(args..., f1, f2)
+    template <class... Args>
+    bool emplace_or_visit(Args&&... args) {
+        return call_with_trailing<1>(
+            [&](auto fs, auto&&... a) {
+                return emplace_args("emplace_or_visit", visitor(std::get<0>(fs)), nv_,
+                                    std::forward<decltype(a)>(a)...);
+            },
+            std::forward<Args>(args)...);
+    }
+    template <class... Args>
+    bool emplace_or_cvisit(Args&&... args) {
+        return call_with_trailing<1>(
+            [&](auto fs, auto&&... a) {
+                return emplace_args("emplace_or_cvisit", cvisitor(std::get<0>(fs)), nv_,
+                                    std::forward<decltype(a)>(a)...);
+            },
+            std::forward<Args>(args)...);
+    }
+    template <class... Args>
+    bool emplace_and_visit(Args&&... args) {
+        return call_with_trailing<2>(
+            [&](auto fs, auto&&... a) {
+                return emplace_args("emplace_and_visit", visitor(std::get<1>(fs)),
+                                    visitor(std::get<0>(fs)), std::forward<decltype(a)>(a)...);
+            },
+            std::forward<Args>(args)...);
+    }
+    template <class... Args>
+    bool emplace_and_cvisit(Args&&... args) {
+        return call_with_trailing<2>(
+            [&](auto fs, auto&&... a) {
+                return emplace_args("emplace_and_cvisit", cvisitor(std::get<1>(fs)),
+                                    cvisitor(std::get<0>(fs)), std::forward<decltype(a)>(a)...);
+            },
+            std::forward<Args>(args)...);
+    }
+
+    // ------------------------------------------------------------ erasure
+    size_type erase(const key_type& k) { return table_.erase_if("erase", k, always_); }
+    template <class K, enable_transparent_t<K> = 0>
+    size_type erase(const K& k) {
+        return table_.erase_if("erase", k, always_);
+    }
+    // pred(value_type&) (const for sets); with lock-free reads it works on a
+    // copy, stored back if the element stays, so it may update the element.
+    template <class F>
+    size_type erase_if(const key_type& k, F f) {
+        auto&& p = visitor(f);
+        return table_.erase_if("erase_if", k, p);
+    }
+    template <class K, class F, enable_transparent_t<K> = 0>
+    size_type erase_if(const K& k, F f) {
+        auto&& p = visitor(f);
+        return table_.erase_if("erase_if", k, p);
+    }
+    // Weakly consistent, as visit_all; returns the number erased.
+    template <class F>
+    size_type erase_if(F f) {
+        auto&& p = visitor(f);
+        return table_.erase_if("erase_if", p);
+    }
+    template <class P, class F, enable_policy_t<P> = 0>
+    void erase_if(P&& policy, F f) {
+        auto&& p = visitor(f);
+        const auto plan = table_.plan_traversal();
+        run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
+            table_.erase_if_in("erase_if", plan, i, p);
+            return true;
+        });
+    }
+    // Removes every element; inserts that run meanwhile may survive.
+    void clear() noexcept { table_.clear(); }
+    void swap(basic_container& other) noexcept { table_.swap(other.table_); }
+    // Move-inserts the elements of `source` whose keys are absent here and
+    // erases them from `source`; returns how many moved. Weakly consistent
+    // on `source` (as erase_if).
+    template <class H2, class E2>
+    size_type merge(basic_container<Storage, H2, E2, Allocator>& source) {
+        if (static_cast<const void*>(&source) == static_cast<const void*>(this)) return 0;
+        size_type moved = 0;
+        auto move_in = [&](value_type& v) {
+            const bool in = emplace_value("merge", std::move(v), nv_, nv_);
+            moved += in;
+            return in;
+        };
+        source.table_.erase_if("merge", move_in);
+        return moved;
+    }
+    template <class H2, class E2>
+    size_type merge(basic_container<Storage, H2, E2, Allocator>&& source) {
+        return merge(source);
+    }
+
+    // ------------------------------------------------------------ lookup
+    size_type count(const key_type& k) const { return contains(k) ? 1 : 0; }
+    template <class K, enable_transparent_t<K> = 0>
+    size_type count(const K& k) const {
+        return contains(k) ? 1 : 0;
+    }
+    // Never copies the element.
+    bool contains(const key_type& k) const { return table_.contains("contains", k); }
+    template <class K, enable_transparent_t<K> = 0>
+    bool contains(const K& k) const {
+        return table_.contains("contains", k);
+    }
+
+    // ------------------------------------------------------------ hash policy
+    size_type bucket_count() const noexcept { return table_.slot_count(); }
+    float load_factor() const noexcept {
+        const size_type n = bucket_count();
+        return n == 0 ? 0.0f : static_cast<float>(size()) / static_cast<float>(n);
+    }
+    // Fixed, as in Boost: 13 of every 16 head slots (detail/table.hpp).
+    float max_load_factor() const noexcept {
+        return static_cast<float>(max_load_num) / static_cast<float>(max_load_den);
+    }
+    void max_load_factor(float) {}
+    size_type max_load() const noexcept { return table_.max_load(); }
+    // Grows (never shrinks) so that n slots exist; reserve(n) makes room for
+    // n elements. Both finish a resize in progress on the calling thread.
+    void rehash(size_type n) { table_.reserve(capacity_of((n + width - 1) / width)); }
+    void reserve(size_type n) { table_.reserve(n); }
+
+    // ------------------------------------------------------------ tophash
+    // The elements of one moment, copied into a sequential container (any
+    // with insert(end(), value)); writers wait meanwhile, readers do not.
+    template <class Container = std::vector<value_type>>
+    Container snapshot() const {
+        Container c;
+        auto add = [&](const value_type& v) { append(c, v); };
+        table_.for_each_consistent("snapshot", add);
+        return c;
+    }
+    map_stats stats() const { return table_.stats(); }
+    debug::bucket_view inspect_bucket(std::size_t bucket_index) const {
+        return table_.inspect_bucket(bucket_index);
+    }
+    template <class K>
+    std::size_t bucket_of(const K& key) const {
+        return table_.bucket_of(key);
+    }
+
+  protected:
+    template <class, class, class, class>
+    friend class basic_container;
+
+    template <class C, class V>
+    static auto append(C& c, const V& v) -> decltype(c.push_back(v)) {
+        return c.push_back(v);
+    }
+    template <class C, class V, class... Ignored>
+    static void append(C& c, const V& v, Ignored...) {
+        c.insert(c.end(), v);
+    }
+    static constexpr size_type width = bucket_width;
+
+    static constexpr always_true always_{};
+    static constexpr no_visit nv_{};
+
+    // A user's visitor as the engine takes it: mutable for maps, const for
+    // sets (and for every _cvisit call).
+    template <class F>
+    static auto visitor(F& f) {
+        if constexpr (const_elements) {
+            return const_visitor<F>{f};
+        } else {
+            return std::ref(f);
+        }
+    }
+    template <class F>
+    static const_visitor<F> cvisitor(F& f) {
+        return {f};
+    }
+
+    template <class K, class F>
+    size_type visit_key(const char* what, const K& k, F& f) {
+        if constexpr (const_elements) {
+            return table_.read(what, k, f);
+        } else {
+            return table_.visit(what, k, f);
+        }
+    }
+    template <class F>
+    size_type visit_all_impl(const char* what, F& f) {
+        size_type n = 0;
+        auto count = [&](auto& v) {
+            ++n;
+            f(v);
+        };
+        if constexpr (const_elements) {
+            table_.for_each(what, count);
+        } else {
+            table_.visit_each(what, count);
+        }
+        return n;
+    }
+    template <class F>
+    size_type cvisit_all_impl(const char* what, F& f) const {
+        size_type n = 0;
+        auto count = [&](const value_type& v) {
+            ++n;
+            f(v);
+        };
+        table_.for_each(what, count);
+        return n;
+    }
+
+    // Inserts v (a value_type or init_type, whose key is readable without
+    // building anything), else builds the element first.
+    template <class V, class OnFound, class OnNew>
+    bool emplace_value(const char* what, V&& v, OnFound&& on_found, OnNew&& on_new) {
+        using D = std::remove_cv_t<std::remove_reference_t<V>>;
+        if constexpr (std::is_same_v<D, value_type> || std::is_same_v<D, init_type>) {
+            return table_.emplace_unique(what, kind::key_of(v), on_found, on_new,
+                                         std::forward<V>(v));
+        } else {
+            return emplace_args(what, on_found, on_new, std::forward<V>(v));
+        }
+    }
+    template <class OnFound, class OnNew, class... Args>
+    bool emplace_args(const char* what, OnFound&& on_found, OnNew&& on_new, Args&&... args) {
+        if constexpr (is_single_value<Args...>()) {
+            return emplace_value(what, std::forward<Args>(args)..., on_found, on_new);
+        } else {
+            return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
+                                         on_new);
+        }
+    }
+    template <class... Args>
+    static constexpr bool is_single_value() {
+        if constexpr (sizeof...(Args) == 1) {
+            using D = remove_cvref_t<std::tuple_element_t<0, std::tuple<Args...>>>;
+            return std::is_same_v<D, value_type> || std::is_same_v<D, init_type>;
+        } else {
+            return false;
+        }
+    }
+
+    void copy_from(const basic_container& other) {
+        auto add = [&](const value_type& v) { emplace_value("copy", v, nv_, nv_); };
+        other.table_.for_each_consistent("copy", add);
+    }
+
+    table_type table_;
+};
+
+// Equal sizes and every element of x present in y with an equal value
+// (operator== of value_type). Consistent on x (its writers wait).
+template <class S, class H, class E, class A>
+bool equal_elements(const concurrent_table<S, H, E, A>& x, const concurrent_table<S, H, E, A>& y) {
+    if (&x == &y) return true;
+    if (x.size() != y.size()) return false;
+    bool equal = true;
+    auto check = [&](const typename S::value_type& v) {
+        if (!equal) return;
+        bool same = false;
+        auto cmp = [&](const typename S::value_type& w) { same = v == w; };
+        y.read("operator==", S::kind::key_of(v), cmp);
+        equal = same;
+    };
+    x.for_each_consistent("operator==", check);
+    return equal;
+}
+
+}  // namespace tophash::detail

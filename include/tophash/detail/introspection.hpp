@@ -1,0 +1,115 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// Introspection: stats() (slot states, chains, resize progress) and the
+// bucket inspector of tophash/debug.hpp. Part of concurrent_table (declared
+// in concurrent_table.hpp).
+#pragma once
+
+#include <vector>
+
+#include "tophash/detail/concurrent_table.hpp"
+
+namespace tophash::detail {
+
+template <class S, class H, class E, class A>
+map_stats concurrent_table<S, H, E, A>::stats() const {
+    check_reentry("stats");
+    std::lock_guard<std::mutex> grow_lock(grow_mutex_);  // arrays stay put meanwhile
+    concurrency::epoch_guard eg;
+    map_stats st;
+    st.slots_per_bucket = width;
+    const table_type* t = root_.load(std::memory_order_acquire);
+    if (t == nullptr) return st;
+    st.bucket_count = t->bucket_count();
+    st.stripe_count = t->stripe_count();
+    st.bytes = t->bytes();
+    st.chain_length_histogram.assign(2, 0);
+    auto scan = [&](const table_type& tab, bool is_old) {
+        for (std::size_t bi = 0; bi < tab.bucket_count(); ++bi) {
+            concurrency::shared_guard lock(tab.stripe_of(bi).lock);
+            std::size_t len = 0;
+            for (bucket_type b = tab.head(bi); b != nullptr; b = b->next()) {
+                ++len;
+                for (unsigned i = 0; i < width; ++i) {
+                    const simd::tag_t tag = b->tag(i);
+                    if (simd::is_evacuated(tag)) {
+                        ++st.slots_evacuated;
+                    } else if (is_old) {
+                        st.slots_full += simd::is_full(tag);
+                    } else if (simd::is_full(tag)) {
+                        ++st.slots_full;
+                    } else if (tag == simd::empty_one) {
+                        ++st.slots_empty_one;
+                    } else {
+                        ++st.slots_empty_rest;
+                    }
+                }
+            }
+            if (!is_old) {
+                st.overflow_buckets += len - 1;
+                if (st.chain_length_histogram.size() <= len) {
+                    st.chain_length_histogram.resize(len + 1, 0);
+                }
+                ++st.chain_length_histogram[len];
+            }
+        }
+        for (std::size_t i = 0; i < tab.stripe_count(); ++i) {
+            concurrency::shared_guard lock(tab.stripes[i].lock);
+            for (const node_type* b = tab.stripes[i].free_overflow; b != nullptr;
+                 b = static_cast<const node_type*>(b->ctrl.overflow)) {
+                st.free_overflow_buckets += !is_old;
+            }
+        }
+    };
+    if (const table_type* o = t->old.load(std::memory_order_acquire)) {
+        st.resizing = true;
+        st.same_size_resize = t->same_size;
+        st.old_bucket_count = o->bucket_count();
+        st.evacuated_buckets = t->evac_done.load(std::memory_order_relaxed);
+        st.bytes += o->bytes();
+        scan(*o, true);
+    }
+    scan(*t, false);
+    st.size = size();
+    st.load_factor = static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
+    return st;
+}
+
+template <class S, class H, class E, class A>
+debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(std::size_t bucket_index) const {
+    check_reentry("debug::inspect");
+    concurrency::epoch_guard eg;
+    debug::bucket_view v;
+    const table_type* t = root_.load(std::memory_order_acquire);
+    if (t == nullptr) return v;
+    auto add = [&](const table_type& tab, std::size_t bi, const char* name) {
+        concurrency::shared_guard lock(tab.stripe_of(bi).lock);
+        debug::chain_view c;
+        c.array = name;
+        c.index = bi;
+        c.evacuated = tab.head(bi).evacuated();
+        for (bucket_type b = tab.head(bi); b != nullptr; b = b->next()) {
+            std::vector<simd::tag_t> tags(width);
+            for (unsigned i = 0; i < width; ++i)
+                tags[i] = b->tag(i);
+            c.buckets.push_back(std::move(tags));
+        }
+        v.chains.push_back(std::move(c));
+    };
+    if (const table_type* o = t->old.load(std::memory_order_acquire)) {
+        add(*o, bucket_index & o->bucket_mask, "old");
+    }
+    add(*t, bucket_index & t->bucket_mask, "current");
+    return v;
+}
+
+// The bucket index of `key` in the current array (for inspect()).
+template <class S, class H, class E, class A>
+template <class K>
+std::size_t concurrent_table<S, H, E, A>::bucket_of(const K& key) const {
+    concurrency::epoch_guard eg;
+    const table_type* t = root_.load(std::memory_order_acquire);
+    return t == nullptr ? 0 : static_cast<std::size_t>(hash_of(key) & t->bucket_mask);
+}
+
+}  // namespace tophash::detail
