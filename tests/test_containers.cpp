@@ -1,0 +1,420 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// The differential, stress and exception suites, run on every container kind
+// (flat and node maps and sets, lock-free and locked reads).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "container_kinds.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+template <class C>
+class Containers : public ::testing::Test {};
+TYPED_TEST_SUITE(Containers, all_kinds);
+
+// The container's contents as {key number -> value}, from a snapshot;
+// fails on a duplicated key.
+template <class C>
+std::unordered_map<std::uint64_t, std::uint64_t> contents(const C& c,
+                                                          const std::vector<std::uint64_t>& ids) {
+    using E = element_of<C>;
+    std::unordered_map<typename C::key_type, std::uint64_t> by_key;
+    for (std::uint64_t k : ids)
+        by_key.emplace(make_key<typename C::key_type>(k), k);
+    std::unordered_map<std::uint64_t, std::uint64_t> out;
+    for (const auto& e : c.snapshot()) {
+        const auto it = by_key.find(E::key(e));
+        EXPECT_NE(it, by_key.end()) << "a key nobody inserted";
+        if (it == by_key.end()) continue;
+        EXPECT_TRUE(out.emplace(it->second, E::value(e)).second) << "duplicated key";
+    }
+    return out;
+}
+
+TYPED_TEST(Containers, DifferentialAgainstStdUnorderedMap) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    constexpr std::uint64_t key_space = 3000;
+    std::vector<std::uint64_t> ids(key_space);
+    for (std::uint64_t i = 0; i < key_space; ++i)
+        ids[i] = i;
+    C c;
+    std::unordered_map<std::uint64_t, std::uint64_t> ref;
+    std::mt19937_64 rng(42);
+    const int ops = iterations(40000);
+    for (int op = 0; op < ops; ++op) {
+        const std::uint64_t k = rng() % key_space;
+        const std::uint64_t v = E::map ? rng() % 1000 : k;
+        const auto key = make_key<typename C::key_type>(k);
+        switch (rng() % 10) {
+            case 0:
+            case 1:
+                ASSERT_EQ(c.insert(E::make(k, v)), ref.emplace(k, v).second);
+                break;
+            case 2: {
+                std::uint64_t seen = ~0ull;
+                const bool inserted =
+                    c.insert_or_cvisit(E::make(k, v), [&](const auto& e) { seen = E::value(e); });
+                ASSERT_EQ(inserted, ref.emplace(k, v).second);
+                if (!inserted) {
+                    ASSERT_EQ(seen, ref[k]);
+                }
+                break;
+            }
+            case 3:
+                ASSERT_EQ(c.erase(key), ref.erase(k));
+                break;
+            case 4: {
+                const auto it = ref.find(k);
+                const bool expect = it != ref.end() && it->second % 2 == 0;
+                ASSERT_EQ(c.erase_if(key, [&](const auto& e) { return E::value(e) % 2 == 0; }),
+                          expect ? 1u : 0u);
+                if (expect) ref.erase(it);
+                break;
+            }
+            case 5: {
+                std::uint64_t seen = ~0ull;
+                ASSERT_EQ(c.cvisit(key, [&](const auto& e) { seen = E::value(e); }),
+                          ref.count(k));
+                if (ref.count(k)) {
+                    ASSERT_EQ(seen, ref[k]);
+                }
+                ASSERT_EQ(c.contains(key), ref.count(k) == 1);
+                ASSERT_EQ(c.count(key), ref.count(k));
+                break;
+            }
+            case 6:
+                if constexpr (E::map) {
+                    ASSERT_EQ(c.visit(key, [](auto& e) { e.second += 3; }), ref.count(k));
+                    if (ref.count(k)) ref[k] += 3;
+                } else {
+                    ASSERT_EQ(c.emplace(key), ref.emplace(k, k).second);
+                }
+                break;
+            case 7:
+                if constexpr (E::map) {
+                    ASSERT_EQ(c.insert_or_assign(key, v), !ref.count(k));
+                    ref[k] = v;
+                } else {
+                    ASSERT_EQ(c.find(key).has_value(), ref.count(k) == 1);
+                }
+                break;
+            case 8: {
+                std::vector<typename C::key_type> batch;
+                std::size_t expect = 0;
+                for (int i = 0; i < 40; ++i) {
+                    const std::uint64_t b = rng() % key_space;
+                    batch.push_back(make_key<typename C::key_type>(b));
+                    expect += ref.count(b);
+                }
+                std::size_t calls = 0;
+                ASSERT_EQ(c.cvisit(batch.begin(), batch.end(), [&](const auto&) { ++calls; }),
+                          expect);
+                ASSERT_EQ(calls, expect);
+                break;
+            }
+            default:
+                if (rng() % 500 == 0) {
+                    const std::uint64_t mod = 3 + rng() % 5;
+                    std::size_t expect = 0;
+                    for (auto it = ref.begin(); it != ref.end();) {
+                        if (it->second % mod == 0) {
+                            it = ref.erase(it);
+                            ++expect;
+                        } else {
+                            ++it;
+                        }
+                    }
+                    ASSERT_EQ(c.erase_if([&](const auto& e) { return E::value(e) % mod == 0; }),
+                              expect);
+                }
+                break;
+        }
+        if (op % 5000 == 0 || op + 1 == ops) {
+            ASSERT_EQ(c.size(), ref.size());
+            ASSERT_EQ(contents(c, ids), ref);
+            std::size_t n = 0;
+            ASSERT_EQ(c.cvisit_all([&](const auto&) { ++n; }), ref.size());
+            ASSERT_EQ(n, ref.size());
+        }
+    }
+}
+
+// ------------------------------------------------------------------ stress
+template <class C>
+class ContainerStress : public ::testing::Test {};
+TYPED_TEST_SUITE(ContainerStress, all_kinds);
+
+// Writers insert their own key ranges and erase every third key while
+// readers look up keys that are never erased (single and bulk lookups, whole
+// traversals): no lookup of a stable key may miss, and at the end every
+// surviving key is present exactly once.
+TYPED_TEST(ContainerStress, WritersAndReadersKeepEveryKeyOnce) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    const std::uint64_t per_thread = static_cast<std::uint64_t>(iterations(6000));
+    constexpr int writers = 3;
+    C c;
+    std::atomic<int> done{0};
+    std::atomic<std::uint64_t> misses{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < writers; ++t) {
+        ts.emplace_back([&, t] {
+            const std::uint64_t base = static_cast<std::uint64_t>(t) * per_thread;
+            for (std::uint64_t i = 0; i < per_thread; ++i) {
+                EXPECT_TRUE(c.insert(E::make(base + i, base + i)));
+                if (i % 3 == 2) {
+                    EXPECT_EQ(c.erase(make_key<typename C::key_type>(base + i)), 1u);
+                }
+            }
+            done.fetch_add(1);
+        });
+    }
+    ts.emplace_back([&] {
+        std::vector<typename C::key_type> stable;
+        for (std::uint64_t i = 0; i < 16; ++i)
+            stable.push_back(make_key<typename C::key_type>(i * 3));  // i % 3 == 0: never erased
+        while (done.load() < writers) {
+            // Thread 0's first keys are inserted early; wait for them.
+            if (!c.contains(stable.back())) continue;
+            for (const auto& k : stable)
+                if (!c.contains(k)) misses.fetch_add(1);
+            const auto hits = c.cvisit(stable.begin(), stable.end(), [](const auto&) {});
+            if (hits != stable.size()) misses.fetch_add(1);
+            std::size_t seen = 0;
+            c.cvisit_all([&](const auto& e) {
+                const std::uint64_t n = number_of(E::key(e));
+                seen += n < 48 && n % 3 == 0;
+            });
+            if (seen != stable.size()) misses.fetch_add(1);
+        }
+    });
+    for (auto& th : ts)
+        th.join();
+    EXPECT_EQ(misses.load(), 0u) << "a stable key was missed while the container grew";
+    std::vector<std::uint64_t> ids(writers * per_thread);
+    for (std::uint64_t i = 0; i < ids.size(); ++i)
+        ids[i] = i;
+    const auto got = contents(c, ids);
+    std::size_t expect = 0;
+    for (std::uint64_t i = 0; i < ids.size(); ++i) {
+        const bool kept = (i % per_thread) % 3 != 2;
+        expect += kept;
+        EXPECT_EQ(got.count(i), kept ? 1u : 0u) << i;
+    }
+    EXPECT_EQ(c.size(), expect);
+}
+
+// Parallel whole-container calls split the walk over threads; each element
+// is still visited exactly once.
+TYPED_TEST(ContainerStress, ParallelVisitAllAndEraseIf) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    C c;
+    const std::uint64_t n = 20000;
+    for (std::uint64_t i = 0; i < n; ++i)
+        c.insert(E::make(i, i));
+    std::atomic<std::uint64_t> sum{0}, count{0};
+    c.cvisit_all(tophash::threads{3}, [&](const auto& e) {
+        sum.fetch_add(number_of(E::key(e)));
+        count.fetch_add(1);
+    });
+    EXPECT_EQ(count.load(), n);
+    EXPECT_EQ(sum.load(), n * (n - 1) / 2);
+    c.erase_if(tophash::threads{4}, [](const auto& e) { return number_of(E::key(e)) % 2 == 0; });
+    EXPECT_EQ(c.size(), n / 2);
+    std::atomic<int> calls{0};
+    EXPECT_FALSE(c.cvisit_while(tophash::threads{2}, [&](const auto&) {
+        return calls.fetch_add(1) < 10;
+    }));
+    EXPECT_LT(calls.load(), 1000) << "visit_while stops soon after f returns false";
+}
+
+// ------------------------------------------------------------------ exceptions
+// A hasher that throws while armed, on about one call in `period`.
+struct fault_plan {
+    static inline std::atomic<bool> armed{false};
+    static inline std::atomic<std::uint64_t> calls{0};
+    static void maybe_throw() {
+        if (armed.load(std::memory_order_relaxed) &&
+            calls.fetch_add(1, std::memory_order_relaxed) % 7 == 3)
+            throw std::runtime_error("hash failed");
+    }
+};
+struct faulty_u64_hash {
+    std::size_t operator()(std::uint64_t k) const {
+        fault_plan::maybe_throw();
+        return std::hash<std::uint64_t>()(k);
+    }
+};
+struct faulty_string_hash {
+    std::size_t operator()(const std::string& k) const {
+        fault_plan::maybe_throw();
+        return std::hash<std::string>()(k);
+    }
+};
+
+template <class C>
+class ContainerExceptions : public ::testing::Test {};
+using faulty_kinds = kinds_with<faulty_u64_hash, faulty_string_hash>;
+TYPED_TEST_SUITE(ContainerExceptions, faulty_kinds);
+
+// A throwing hasher (also while evacuating during growth) fails only the
+// call it threw in: the container holds exactly what the calls that returned
+// put in it.
+TYPED_TEST(ContainerExceptions, ThrowingHashLosesNothing) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    C c;
+    std::unordered_map<std::uint64_t, std::uint64_t> ref;
+    std::vector<std::uint64_t> ids;
+    std::mt19937_64 rng(7);
+    std::size_t thrown = 0;
+    fault_plan::armed = true;
+    for (int op = 0; op < iterations(20000); ++op) {
+        const std::uint64_t k = rng() % 5000;
+        try {
+            if (rng() % 4 != 0) {
+                if (c.insert(E::make(k, k))) ref.emplace(k, k);
+            } else {
+                if (c.erase(make_key<typename C::key_type>(k)) == 1) ref.erase(k);
+            }
+        } catch (const std::runtime_error&) {
+            ++thrown;
+        }
+    }
+    fault_plan::armed = false;
+    EXPECT_GT(thrown, 100u);
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        ids.push_back(i);
+    EXPECT_EQ(contents(c, ids), ref);
+    EXPECT_EQ(c.size(), ref.size());
+}
+
+// ------------------------------------------------------------------ API
+template <class C>
+class ContainerApi : public ::testing::Test {};
+TYPED_TEST_SUITE(ContainerApi, all_kinds);
+
+TYPED_TEST(ContainerApi, WholeContainerOperations) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    C a{E::make(1, 10), E::make(2, 20), E::make(3, 30)};
+    EXPECT_EQ(a.size(), 3u);
+    C b(a);
+    EXPECT_TRUE(a == b);
+    b.erase(make_key<typename C::key_type>(2));
+    EXPECT_TRUE(a != b);
+    EXPECT_EQ(b.size(), 2u);
+    swap(a, b);
+    EXPECT_EQ(a.size(), 2u);
+    EXPECT_EQ(b.size(), 3u);
+    C d{E::make(3, 0), E::make(4, 40)};
+    EXPECT_EQ(a.merge(d), 1u) << "key 3 is present in a, key 4 moves";
+    EXPECT_EQ(d.size(), 1u);
+    EXPECT_TRUE(a.contains(make_key<typename C::key_type>(4)));
+    std::size_t n = 0;
+    EXPECT_FALSE(a.visit_while([&](const auto&) { return ++n < 2; }));
+    EXPECT_EQ(n, 2u);
+    EXPECT_EQ(a.visit_all([](auto&) {}), 3u);
+    EXPECT_EQ(tophash::erase_if(a, [](const auto& e) { return number_of(E::key(e)) == 1; }), 1u);
+    C e(std::move(a));
+    EXPECT_EQ(e.size(), 2u);
+    e = {E::make(9, 90)};
+    EXPECT_EQ(e.size(), 1u);
+    e.clear();
+    EXPECT_TRUE(e.empty());
+    EXPECT_GT(e.max_size(), 1000000u);
+    EXPECT_FLOAT_EQ(e.max_load_factor(), 13.0f / 16.0f);
+    e.rehash(1000);
+    EXPECT_GE(e.bucket_count(), 1000u);
+    EXPECT_GE(e.max_load(), 800u);
+    e.reserve(5000);
+    EXPECT_GE(e.max_load(), 5000u);
+    EXPECT_EQ(e.load_factor(), 0.0f);
+}
+
+TYPED_TEST(ContainerApi, InsertAndVisitFamilies) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    C c;
+    int fresh = 0, present = 0;
+    EXPECT_TRUE(c.insert_and_cvisit(E::make(1, 1), [&](const auto&) { ++fresh; },
+                                    [&](const auto&) { ++present; }));
+    EXPECT_FALSE(c.insert_and_visit(E::make(1, 2), [&](const auto&) { ++fresh; },
+                                    [&](const auto&) { ++present; }));
+    EXPECT_EQ(fresh, 1);
+    EXPECT_EQ(present, 1);
+    EXPECT_FALSE(c.emplace_or_cvisit(E::make(1, 3), [&](const auto&) { ++present; }));
+    EXPECT_TRUE(c.emplace_and_visit(E::make(2, 3), [&](const auto&) { ++fresh; },
+                                    [&](const auto&) { ++present; }));
+    EXPECT_EQ(fresh, 2);
+    EXPECT_EQ(present, 2);
+    std::vector<typename C::value_type> more{E::make(2, 0), E::make(5, 5), E::make(6, 6)};
+    EXPECT_EQ(c.insert(more.begin(), more.end()), 2u);
+    EXPECT_EQ(c.insert_or_cvisit(more.begin(), more.end(), [&](const auto&) { ++present; }), 0u);
+    EXPECT_EQ(present, 5);
+    const auto snap = c.snapshot();
+    EXPECT_EQ(snap.size(), 4u);
+}
+
+// ------------------------------------------------------------------ node containers
+struct pinned {  // neither movable nor copyable, and large
+    explicit pinned(int v) : value(v) {}
+    pinned(const pinned&) = delete;
+    pinned& operator=(const pinned&) = delete;
+    std::mutex mu;
+    int value;
+    char payload[1024] = {};
+};
+
+TEST(NodeContainers, ReferencesSurviveGrowthAndElementsNeedNotMove) {
+    tophash::concurrent_node_map<int, pinned> m;
+    m.try_emplace(0, 7);
+    const pinned* first = nullptr;
+    m.visit(0, [&](auto& e) { first = &e.second; });
+    for (int i = 1; i < 20000; ++i)
+        m.try_emplace(i, i);
+    EXPECT_GT(m.stats().bucket_count, 512u) << "grew several times";
+    m.visit(0, [&](auto& e) {
+        EXPECT_EQ(&e.second, first) << "the element did not move";
+        std::lock_guard<std::mutex> g(e.second.mu);
+        EXPECT_EQ(e.second.value, 7);
+    });
+    EXPECT_EQ(m.erase(0), 1u);
+    EXPECT_EQ(m.size(), 19999u);
+}
+
+TEST(NodeContainers, SetOfNonMovableKeys) {
+    struct key {
+        explicit key(int v) : v(v) {}
+        key(const key&) = delete;
+        int v;
+        bool operator==(const key& o) const { return v == o.v; }
+    };
+    struct key_hash {
+        std::size_t operator()(const key& k) const { return std::hash<int>()(k.v); }
+    };
+    tophash::concurrent_node_set<key, key_hash> s;
+    for (int i = 0; i < 5000; ++i)
+        EXPECT_TRUE(s.emplace(i));
+    EXPECT_FALSE(s.emplace(42));
+    const key* p = nullptr;
+    s.cvisit(key(42), [&](const key& k) { p = &k; });
+    for (int i = 5000; i < 40000; ++i)
+        s.emplace(i);
+    s.cvisit(key(42), [&](const key& k) { EXPECT_EQ(&k, p); });
+    EXPECT_EQ(s.size(), 40000u);
+}
+
+}  // namespace
