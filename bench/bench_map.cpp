@@ -116,7 +116,7 @@ struct find_fixture {
     explicit find_fixture(std::size_t n) {
         const auto keys = random_keys(n, 1);
         for (key_t k : keys)
-            m.emplace(k, k);
+            m.insert(k, k);
         probes.resize(std::min<std::size_t>(n, 1 << 20) * 4);
         std::mt19937_64 rng(2);
         for (auto& p : probes)
@@ -144,13 +144,13 @@ void BM_churn(benchmark::State& state) {
     auto live = random_keys(n, 3);
     Map m;
     for (key_t k : live)
-        m.emplace(k, k);
+        m.insert(k, k);
     std::mt19937_64 rng(4);
     for (auto _ : state) {
         key_t& slot = live[rng() % n];
         m.erase(slot);
         slot = rng() | 1;
-        m.emplace(slot, slot);
+        m.insert(slot, slot);
     }
 }
 
@@ -167,7 +167,7 @@ void BM_grow(benchmark::State& state) {
         const auto start = std::chrono::steady_clock::now();
         auto prev = start;
         for (std::size_t i = 0; i < n; ++i) {
-            m.emplace(keys[i], keys[i]);
+            m.insert(keys[i], keys[i]);
             const auto now = std::chrono::steady_clock::now();
             lat[i] = static_cast<std::uint32_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - prev).count());
@@ -205,7 +205,7 @@ struct find_string_fixture {
             std::memcpy(k.data(), &x, sizeof x);
         }
         for (std::size_t i = 0; i < n; ++i)
-            m.emplace(keys[i], i);
+            m.insert(keys[i], i);
         for (auto& p : probes)
             p = static_cast<std::uint32_t>(rng() % n);
     }
@@ -231,7 +231,7 @@ void BM_churn_windows(benchmark::State& state) {
     for (auto _ : state) {
         Map m;
         for (key_t k : live)
-            m.emplace(k, k);
+            m.insert(k, k);
         double worst = 0, best = 1e300;
         for (std::size_t w = 0; w < windows; ++w) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -239,7 +239,7 @@ void BM_churn_windows(benchmark::State& state) {
                 key_t& slot = live[rng() % n];
                 m.erase(slot);
                 slot = rng() | 1;
-                m.emplace(slot, slot);
+                m.insert(slot, slot);
             }
             const double ns =
                 std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
@@ -260,7 +260,7 @@ void BM_iterate(benchmark::State& state) {
     const auto keys = random_keys(10000, 12);
     Map m;
     for (key_t k : keys)
-        m.emplace(k, k);
+        m.insert(k, k);
     if (Erased) {
         for (std::size_t i = 0; i < keys.size(); ++i) {
             if (i % 10 != 0) m.erase(keys[i]);
@@ -308,7 +308,7 @@ void BM_memory(benchmark::State& state) {
         const long before = alloc_stats::bytes;
         Map m;
         for (key_t k : keys)
-            m.emplace(k, k);
+            m.insert(k, k);
         m.settle();
         state.counters["bytes_per_element"] =
             static_cast<double>(alloc_stats::bytes - before + static_cast<long>(sizeof(Map))) / n;

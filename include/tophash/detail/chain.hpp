@@ -30,7 +30,8 @@ class concurrent_table<S, H, E, A>::chain_write {
 };
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::acquire_overflow(table_type& t, stripe_type& s) -> bucket_type {
+inline auto concurrent_table<S, H, E, A>::acquire_overflow(table_type& t, stripe_type& s)
+    -> bucket_type {
     if (node_type* n = s.free_overflow) {
         s.free_overflow = static_cast<node_type*>(n->ctrl.overflow);
         const bucket_type b(n);
@@ -46,7 +47,7 @@ auto concurrent_table<S, H, E, A>::acquire_overflow(table_type& t, stripe_type& 
 // still follows a stale link lands in memory of the same stripe and table,
 // whose version it validates.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::release_overflow(stripe_type& s, bucket_type b) noexcept {
+inline void concurrent_table<S, H, E, A>::release_overflow(stripe_type& s, bucket_type b) noexcept {
     b.reset();
     b.set_next(bucket_type(s.free_overflow));
     s.free_overflow = b.as_node();
@@ -54,8 +55,8 @@ void concurrent_table<S, H, E, A>::release_overflow(stripe_type& s, bucket_type 
 
 template <class S, class H, class E, class A>
 template <class K>
-auto concurrent_table<S, H, E, A>::find_in_chain(table_type& t, std::size_t bi, std::uint64_t h,
-                                                 const K& key) const
+inline auto concurrent_table<S, H, E, A>::find_in_chain(table_type& t, std::size_t bi,
+                                                        std::uint64_t h, const K& key) const
     -> std::pair<bucket_type, unsigned> {
     const simd::tag_t tag = simd::tag_from_hash(h);
     for (bucket_type b = t.head(bi); b != nullptr; b = b->next()) {
@@ -73,9 +74,9 @@ auto concurrent_table<S, H, E, A>::find_in_chain(table_type& t, std::size_t bi, 
 // construct(element_type*) builds it in raw slot memory.
 template <class S, class H, class E, class A>
 template <class Construct>
-auto concurrent_table<S, H, E, A>::emplace_new(table_type& t, stripe_type& s, std::size_t bi,
-                                               std::uint64_t h, bool& grow, Construct&& construct)
-    -> element_type& {
+inline auto concurrent_table<S, H, E, A>::emplace_new(table_type& t, stripe_type& s, std::size_t bi,
+                                                      std::uint64_t h, bool& grow,
+                                                      Construct&& construct) -> element_type& {
     bucket_type last = nullptr;
     bucket_type target = nullptr;
     unsigned idx = 0;
@@ -116,7 +117,7 @@ auto concurrent_table<S, H, E, A>::emplace_new(table_type& t, stripe_type& s, st
 // const_visitor sees the element in place; no_visit is not called at all.
 template <class S, class H, class E, class A>
 template <class F>
-auto concurrent_table<S, H, E, A>::call_visitor(element_type& e, F& f) {
+inline auto concurrent_table<S, H, E, A>::call_visitor(element_type& e, F& f) {
     if constexpr (std::is_same_v<remove_cvref_t<F>, no_visit>) {
         (void)e;
         return;
@@ -149,8 +150,8 @@ auto concurrent_table<S, H, E, A>::call_visitor(element_type& e, F& f) {
 // overflow bucket that empties goes back to the stripe's free list. Returns
 // true if b itself was unlinked.
 template <class S, class H, class E, class A>
-bool concurrent_table<S, H, E, A>::erase_at(table_type& t, stripe_type& s, bucket_type head,
-                                            bucket_type b, unsigned i) {
+inline bool concurrent_table<S, H, E, A>::erase_at(table_type& t, stripe_type& s, bucket_type head,
+                                                   bucket_type b, unsigned i) {
     S::destroy(alloc_, b->slot_at(i));
     note_count(t, s, -1);
     bool rest_empty;
@@ -195,8 +196,8 @@ bool concurrent_table<S, H, E, A>::erase_at(table_type& t, stripe_type& s, bucke
 // Counts (and, if destroy, destroys) every element of a chain and returns
 // its overflow buckets to the stripe. Returns the number of elements.
 template <class S, class H, class E, class A>
-std::int64_t concurrent_table<S, H, E, A>::clear_chain(stripe_type& s, bucket_type head,
-                                                       bool destroy) {
+inline std::int64_t concurrent_table<S, H, E, A>::clear_chain(stripe_type& s, bucket_type head,
+                                                              bool destroy) {
     std::int64_t n = 0;
     for (bucket_type b = head; b != nullptr; b = b->next()) {
         for (unsigned i = 0; i < width; ++i) {

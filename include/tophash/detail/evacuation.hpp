@@ -18,7 +18,8 @@ namespace tophash::detail {
 // Either completes, or (a throwing hasher, copy constructor or allocator)
 // leaves the old chain as it was and the destinations empty.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_type& o, std::size_t i) {
+inline void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_type& o,
+                                                          std::size_t i) {
     const bucket_type head = o.head(i);
     if (head->evacuated()) return;
     bool finished;
@@ -58,9 +59,9 @@ void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_type& o,
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::move_chain(table_type& t, table_type& o, bucket_type head,
-                                              std::size_t xi, std::size_t yi, stripe_type& xs,
-                                              stripe_type& ys) {
+inline void concurrent_table<S, H, E, A>::move_chain(table_type& t, table_type& o, bucket_type head,
+                                                     std::size_t xi, std::size_t yi,
+                                                     stripe_type& xs, stripe_type& ys) {
     const std::size_t ybit = o.bucket_count();
     // 1. Hash every element before changing anything: a throwing hasher
     //    leaves the table untouched. 64 cover a typical chain without
@@ -182,7 +183,7 @@ void concurrent_table<S, H, E, A>::move_chain(table_type& t, table_type& o, buck
 // therefore finishes after at most as many writes as the old array has
 // buckets, plus one per evacuation that failed.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::help_cursor(table_type& t, table_type& o) {
+inline void concurrent_table<S, H, E, A>::help_cursor(table_type& t, table_type& o) {
     const std::size_t n = o.bucket_count();
     if (t.evac_cursor.load(std::memory_order_relaxed) < n) {
         const std::size_t i = t.evac_cursor.fetch_add(1, std::memory_order_relaxed);
@@ -203,7 +204,7 @@ void concurrent_table<S, H, E, A>::help_cursor(table_type& t, table_type& o) {
 // help_cursor for a write that must not fail: the evacuation rolled back
 // whatever it did, and a later write retries the bucket.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::help_quietly(table_type& t) noexcept {
+inline void concurrent_table<S, H, E, A>::help_quietly(table_type& t) noexcept {
     if (table_type* o = t.old.load(std::memory_order_acquire)) {
         try {
             help_cursor(t, *o);

@@ -17,8 +17,8 @@ namespace tophash::detail {
 // flush_batch, so the estimate lags by at most grow_at / 16 and the shared
 // line is written once per batch. Returns whether the table should grow.
 template <class S, class H, class E, class A>
-bool concurrent_table<S, H, E, A>::note_count(table_type& t, stripe_type& s,
-                                              std::int64_t delta) noexcept {
+inline bool concurrent_table<S, H, E, A>::note_count(table_type& t, stripe_type& s,
+                                                     std::int64_t delta) noexcept {
     s.count.store(s.count.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
     s.pending += delta;
     if (s.pending >= t.flush_batch || s.pending <= -t.flush_batch) {
@@ -31,7 +31,7 @@ bool concurrent_table<S, H, E, A>::note_count(table_type& t, stripe_type& s,
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::flush_pending(stripe_type& s) noexcept {
+inline void concurrent_table<S, H, E, A>::flush_pending(stripe_type& s) noexcept {
     if (s.pending != 0) {
         approx_size_.fetch_add(s.pending, std::memory_order_relaxed);
         s.pending = 0;
@@ -40,7 +40,7 @@ void concurrent_table<S, H, E, A>::flush_pending(stripe_type& s) noexcept {
 
 // The net count of the writes done in t (see table::inherited).
 template <class S, class H, class E, class A>
-std::int64_t concurrent_table<S, H, E, A>::stripe_sum(const table_type& t) noexcept {
+inline std::int64_t concurrent_table<S, H, E, A>::stripe_sum(const table_type& t) noexcept {
     std::int64_t n = 0;
     for (std::size_t i = 0; i < t.stripe_count(); ++i) {
         n += t.stripes[i].count.load(std::memory_order_relaxed);
@@ -53,7 +53,7 @@ std::int64_t concurrent_table<S, H, E, A>::stripe_sum(const table_type& t) noexc
 // slightly different times and is off by at most the number of inserts and
 // erases that overlapped the call.
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::size() const noexcept -> size_type {
+inline auto concurrent_table<S, H, E, A>::size() const noexcept -> size_type {
     concurrency::epoch_guard g;
     const table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return 0;
@@ -74,14 +74,14 @@ auto concurrent_table<S, H, E, A>::size() const noexcept -> size_type {
 }
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::bucket_count() const noexcept -> size_type {
+inline auto concurrent_table<S, H, E, A>::bucket_count() const noexcept -> size_type {
     concurrency::epoch_guard g;
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : t->bucket_count();
 }
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::max_load() const noexcept -> size_type {
+inline auto concurrent_table<S, H, E, A>::max_load() const noexcept -> size_type {
     concurrency::epoch_guard g;
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : t->grow_at;
@@ -93,7 +93,7 @@ auto concurrent_table<S, H, E, A>::max_load() const noexcept -> size_type {
 // dense chains, which compaction cannot shorten: they never trigger it, so
 // such input degrades to chain scans, not to endless resizing.
 template <class S, class H, class E, class A>
-bool concurrent_table<S, H, E, A>::overflow_pressure(const table_type& t) const noexcept {
+inline bool concurrent_table<S, H, E, A>::overflow_pressure(const table_type& t) const noexcept {
     const std::size_t ov = t.overflow_count.load(std::memory_order_relaxed);
     if (ov < t.bucket_count() || ov < 16) return false;
     const std::int64_t n = approx_size_.load(std::memory_order_relaxed);
@@ -106,7 +106,7 @@ bool concurrent_table<S, H, E, A>::overflow_pressure(const table_type& t) const 
 // completed, chains absorb the elements until a later write retries;
 // reserve() propagates it.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::grow_after_write(table_type* t) noexcept {
+inline void concurrent_table<S, H, E, A>::grow_after_write(table_type* t) noexcept {
     std::unique_lock<std::mutex> lock(grow_mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return;  // another thread is growing, or stats() runs
     if (root_.load(std::memory_order_acquire) != t) return;
@@ -121,7 +121,7 @@ void concurrent_table<S, H, E, A>::grow_after_write(table_type* t) noexcept {
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::grow_for_reserve(table_type* t) {
+inline void concurrent_table<S, H, E, A>::grow_for_reserve(table_type* t) {
     std::lock_guard<std::mutex> lock(grow_mutex_);
     if (root_.load(std::memory_order_acquire) != t) return;
     if (t->old.load(std::memory_order_acquire) != nullptr) return;
@@ -129,7 +129,7 @@ void concurrent_table<S, H, E, A>::grow_for_reserve(table_type* t) {
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, bool same_size) {
+inline void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, bool same_size) {
     retired_.reserve(1);  // so that finishing the evacuation cannot fail
     table_type* nt = make_table(same_size ? t->bucket_count() : t->bucket_count() * 2);
     nt->same_size = same_size;
@@ -144,7 +144,7 @@ void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, bool same_si
 // evacuation work, other threads keep running. Throws std::length_error if
 // n > max_size().
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::reserve(size_type n) {
+inline void concurrent_table<S, H, E, A>::reserve(size_type n) {
     check_reentry("reserve");
     const std::size_t wanted = buckets_for_capacity<element_type>(n);
     for (;;) {

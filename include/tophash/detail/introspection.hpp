@@ -12,7 +12,7 @@
 namespace tophash::detail {
 
 template <class S, class H, class E, class A>
-map_stats concurrent_table<S, H, E, A>::stats() const {
+inline map_stats concurrent_table<S, H, E, A>::stats() const {
     check_reentry("stats");
     std::lock_guard<std::mutex> grow_lock(grow_mutex_);  // arrays stay put meanwhile
     concurrency::epoch_guard eg;
@@ -76,7 +76,8 @@ map_stats concurrent_table<S, H, E, A>::stats() const {
 }
 
 template <class S, class H, class E, class A>
-debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(std::size_t bucket_index) const {
+inline debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(
+    std::size_t bucket_index) const {
     check_reentry("debug::inspect");
     concurrency::epoch_guard eg;
     debug::bucket_view v;
@@ -106,7 +107,7 @@ debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(std::size_t buck
 // The bucket index of `key` in the current array (for inspect()).
 template <class S, class H, class E, class A>
 template <class K>
-std::size_t concurrent_table<S, H, E, A>::bucket_of(const K& key) const {
+inline std::size_t concurrent_table<S, H, E, A>::bucket_of(const K& key) const {
     concurrency::epoch_guard eg;
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : static_cast<std::size_t>(hash_of(key) & t->bucket_mask);

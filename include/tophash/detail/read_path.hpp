@@ -16,12 +16,13 @@ namespace tophash::detail {
 // The chain that holds h's elements right now: in the old array while its
 // bucket there is not evacuated, else in the newest.
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::locate(std::uint64_t h) const noexcept -> located {
+inline auto concurrent_table<S, H, E, A>::locate(std::uint64_t h) const noexcept -> located {
     return locate_in(root_.load(std::memory_order_acquire), h);
 }
 // The same, given the root array (or null) the caller already loaded.
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::locate_in(table_type* t, std::uint64_t h) noexcept -> located {
+inline auto concurrent_table<S, H, E, A>::locate_in(table_type* t, std::uint64_t h) noexcept
+    -> located {
     if (t == nullptr) return {nullptr, 0};
     if (table_type* o = t->old.load(std::memory_order_acquire)) {
         if (!o->head(h & o->bucket_mask).evacuated()) return {o, h & o->bucket_mask};
@@ -31,7 +32,7 @@ auto concurrent_table<S, H, E, A>::locate_in(table_type* t, std::uint64_t h) noe
 
 template <class S, class H, class E, class A>
 template <class K, class F>
-bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F& found) const {
+inline bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F& found) const {
     check_reentry(what);
     const std::uint64_t h = hash_of(key);
     concurrency::epoch_guard eg;
@@ -48,7 +49,7 @@ bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F& found
 
 template <class S, class H, class E, class A>
 template <class K>
-bool concurrent_table<S, H, E, A>::contains(const char* what, const K& key) const {
+inline bool concurrent_table<S, H, E, A>::contains(const char* what, const K& key) const {
     check_reentry(what);
     const std::uint64_t h = hash_of(key);
     concurrency::epoch_guard eg;
@@ -67,8 +68,8 @@ bool concurrent_table<S, H, E, A>::contains(const char* what, const K& key) cons
 // probe. One reader announcement covers the batch.
 template <class S, class H, class E, class A>
 template <class It, class F>
-auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, It last, F& found) const
-    -> size_type {
+inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, It last,
+                                                    F& found) const -> size_type {
     check_reentry(what);
     size_type n = 0;
     std::uint64_t hashes[bulk_batch];
@@ -114,8 +115,8 @@ auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, It last
 // never be compared. Copies the element into *out when out is not null.
 template <class S, class H, class E, class A>
 template <class K>
-bool concurrent_table<S, H, E, A>::read_lock_free(std::uint64_t h, const K& key,
-                                                  std::optional<value_type>* out) const {
+inline bool concurrent_table<S, H, E, A>::read_lock_free(std::uint64_t h, const K& key,
+                                                         std::optional<value_type>* out) const {
     static_assert(lock_free_reads);
     const simd::tag_t tag = simd::tag_from_hash(h);
     for (;;) {
@@ -139,9 +140,9 @@ bool concurrent_table<S, H, E, A>::read_lock_free(std::uint64_t h, const K& key,
 // 1: found (*out set if out), 0: absent, -1: a writer intervened, retry.
 template <class S, class H, class E, class A>
 template <class K>
-int concurrent_table<S, H, E, A>::scan_lock_free(bucket_type head, simd::tag_t tag, const K& key,
-                                                 std::uint64_t v,
-                                                 std::optional<value_type>* out) const {
+inline int concurrent_table<S, H, E, A>::scan_lock_free(bucket_type head, simd::tag_t tag,
+                                                        const K& key, std::uint64_t v,
+                                                        std::optional<value_type>* out) const {
     unsigned hops = 0;
     for (bucket_type b = head; b != nullptr; b = b->next()) {
         const auto g = b->match_group();
@@ -172,7 +173,8 @@ int concurrent_table<S, H, E, A>::scan_lock_free(bucket_type head, simd::tag_t t
 // shared lock, if present.
 template <class S, class H, class E, class A>
 template <class K, class Found>
-bool concurrent_table<S, H, E, A>::read_locked(std::uint64_t h, const K& key, Found& found) const {
+inline bool concurrent_table<S, H, E, A>::read_locked(std::uint64_t h, const K& key,
+                                                      Found& found) const {
     const simd::tag_t tag = simd::tag_from_hash(h);
     for (;;) {
         const located at = locate(h);

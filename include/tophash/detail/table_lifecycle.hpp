@@ -14,20 +14,20 @@
 namespace tophash::detail {
 
 template <class S, class H, class E, class A>
-concurrent_table<S, H, E, A>::concurrent_table(size_type capacity, const H& hash, const E& eq,
-                                               const A& alloc)
+inline concurrent_table<S, H, E, A>::concurrent_table(size_type capacity, const H& hash,
+                                                      const E& eq, const A& alloc)
     : hash_(hash), eq_(eq), alloc_(alloc) {
     if (capacity != 0) root_.store(make_table(buckets_for_capacity<element_type>(capacity)));
 }
 
 template <class S, class H, class E, class A>
-concurrent_table<S, H, E, A>::concurrent_table(concurrent_table&& other) noexcept
+inline concurrent_table<S, H, E, A>::concurrent_table(concurrent_table&& other) noexcept
     : hash_(std::move(other.hash_)), eq_(std::move(other.eq_)), alloc_(other.alloc_) {
     steal(other);
 }
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::operator=(concurrent_table&& other) noexcept
+inline auto concurrent_table<S, H, E, A>::operator=(concurrent_table&& other) noexcept
     -> concurrent_table& {
     if (this != &other) {
         release_all();
@@ -40,7 +40,7 @@ auto concurrent_table<S, H, E, A>::operator=(concurrent_table&& other) noexcept
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::swap(concurrent_table& other) noexcept {
+inline void concurrent_table<S, H, E, A>::swap(concurrent_table& other) noexcept {
     if (this == &other) return;
     concurrent_table tmp(std::move(other));
     other = std::move(*this);
@@ -48,7 +48,7 @@ void concurrent_table<S, H, E, A>::swap(concurrent_table& other) noexcept {
 }
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> table_type* {
+inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> table_type* {
     if (nbuckets > max_bucket_count<element_type>()) {
         throw std::length_error("tophash: the table cannot grow beyond max_size()");
     }
@@ -89,15 +89,15 @@ auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> table_typ
 
 // Frees a table no thread can reach, destroying the elements it still owns.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::destroy_table(table_type* t) noexcept {
+inline void concurrent_table<S, H, E, A>::destroy_table(table_type* t) noexcept {
     destroy_buckets(*t, 0, t->bucket_count());
     free_table(t);
 }
 
 // The elements and overflow nodes of buckets [from, to).
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::destroy_buckets(table_type& t, std::size_t from,
-                                                   std::size_t to) noexcept {
+inline void concurrent_table<S, H, E, A>::destroy_buckets(table_type& t, std::size_t from,
+                                                          std::size_t to) noexcept {
     for (std::size_t i = from; i < to; ++i) {
         const bucket_type head = t.head(i);
         destroy_chain_elements(head);
@@ -112,7 +112,7 @@ void concurrent_table<S, H, E, A>::destroy_buckets(table_type& t, std::size_t fr
 // What destroy_buckets leaves: stripes and their spare nodes, the arrays
 // (unless destroy_retired already gave their pages back), the table.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::free_table(table_type* t) noexcept {
+inline void concurrent_table<S, H, E, A>::free_table(table_type* t) noexcept {
     const std::size_t nb = t->bucket_count();
     for (std::size_t i = 0; i < t->stripe_count(); ++i) {
         for (node_type* b = t->stripes[i].free_overflow; b != nullptr;) {
@@ -151,7 +151,7 @@ static_assert(release_step * sizeof(bucket_ctrl) % (std::size_t{64} << 10) == 0)
 static_assert(release_step * bucket_width % (std::size_t{64} << 10) == 0);
 
 template <class S, class H, class E, class A>
-bool concurrent_table<S, H, E, A>::destroy_retired(void* object, void* context) noexcept {
+inline bool concurrent_table<S, H, E, A>::destroy_retired(void* object, void* context) noexcept {
     concurrency::epoch_detail::tsan_before_free();
     auto* self = static_cast<concurrent_table*>(context);
     auto* t = static_cast<table_type*>(object);
@@ -173,7 +173,7 @@ bool concurrent_table<S, H, E, A>::destroy_retired(void* object, void* context) 
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::destroy_chain_elements(bucket_type head) noexcept {
+inline void concurrent_table<S, H, E, A>::destroy_chain_elements(bucket_type head) noexcept {
     if constexpr (!S::trivially_destructible) {
         for (bucket_type b = head; b != nullptr; b = b->next()) {
             for (unsigned i = 0; i < width; ++i) {
@@ -186,7 +186,7 @@ void concurrent_table<S, H, E, A>::destroy_chain_elements(bucket_type head) noex
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::release_all() noexcept {
+inline void concurrent_table<S, H, E, A>::release_all() noexcept {
     retired_.drain();
     if (table_type* t = root_.load(std::memory_order_relaxed)) {
         if (table_type* o = t->old.load(std::memory_order_relaxed)) destroy_table(o);
@@ -197,7 +197,7 @@ void concurrent_table<S, H, E, A>::release_all() noexcept {
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::steal(concurrent_table& other) noexcept {
+inline void concurrent_table<S, H, E, A>::steal(concurrent_table& other) noexcept {
     other.retired_.drain();  // its deleters refer to `other`
     root_.store(other.root_.exchange(nullptr, std::memory_order_relaxed),
                 std::memory_order_relaxed);
@@ -206,7 +206,7 @@ void concurrent_table<S, H, E, A>::steal(concurrent_table& other) noexcept {
 }
 
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::create_first_table(std::size_t nbuckets) {
+inline void concurrent_table<S, H, E, A>::create_first_table(std::size_t nbuckets) {
     std::lock_guard<std::mutex> lock(grow_mutex_);
     if (root_.load(std::memory_order_acquire) == nullptr) {
         root_.store(make_table(nbuckets), std::memory_order_release);

@@ -27,7 +27,7 @@
 namespace tophash::detail {
 
 template <class S, class H, class E, class A>
-auto concurrent_table<S, H, E, A>::plan_traversal() const -> traversal_plan {
+inline auto concurrent_table<S, H, E, A>::plan_traversal() const -> traversal_plan {
     concurrency::epoch_guard eg;
     const table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return {};
@@ -46,8 +46,8 @@ auto concurrent_table<S, H, E, A>::plan_traversal() const -> traversal_plan {
 // than absl).
 template <class S, class H, class E, class A>
 template <bool Exclusive, class Fn>
-bool concurrent_table<S, H, E, A>::traverse(const traversal_plan& p, std::size_t first,
-                                            std::size_t last, Fn&& fn) {
+inline bool concurrent_table<S, H, E, A>::traverse(const traversal_plan& p, std::size_t first,
+                                                   std::size_t last, Fn&& fn) {
     const std::size_t n0 = p.buckets, ns0 = p.stripes;
     for (std::size_t lo = first; lo < last; lo += stripes_per_epoch) {
         concurrency::epoch_guard eg;
@@ -85,7 +85,7 @@ bool concurrent_table<S, H, E, A>::traverse(const traversal_plan& p, std::size_t
 
 template <class S, class H, class E, class A>
 template <bool Exclusive, class Fn>
-bool concurrent_table<S, H, E, A>::visit_chain(table_type& tab, std::size_t bi, Fn& fn) {
+inline bool concurrent_table<S, H, E, A>::visit_chain(table_type& tab, std::size_t bi, Fn& fn) {
     stripe_type& s = tab.stripe_of(bi);
     stripe_guard<Exclusive> lock(s.lock);
     return visit_chain_locked<Exclusive>(tab, s, bi, fn);
@@ -136,8 +136,9 @@ template <bool Exclusive, class Fn>
 
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::for_each_units(const char* what, const traversal_plan& p,
-                                                  std::size_t first, std::size_t last, F& f) const {
+inline bool concurrent_table<S, H, E, A>::for_each_units(const char* what, const traversal_plan& p,
+                                                         std::size_t first, std::size_t last,
+                                                         F& f) const {
     check_reentry(what);
     return const_cast<concurrent_table*>(this)->template traverse<false>(
         p, first, last, [&](table_type&, stripe_type&, bucket_type head) {
@@ -155,8 +156,10 @@ bool concurrent_table<S, H, E, A>::for_each_units(const char* what, const traver
 
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::visit_each_units(const char* what, const traversal_plan& p,
-                                                    std::size_t first, std::size_t last, F& f) {
+inline bool concurrent_table<S, H, E, A>::visit_each_units(const char* what,
+                                                           const traversal_plan& p,
+                                                           std::size_t first, std::size_t last,
+                                                           F& f) {
     check_reentry(what);
     auto go_on = [&](value_type& v) { return invoke_continue(f, v); };
     return traverse<true>(p, first, last, [&](table_type&, stripe_type&, bucket_type head) {
@@ -174,9 +177,9 @@ bool concurrent_table<S, H, E, A>::visit_each_units(const char* what, const trav
 // predicate may update it).
 template <class S, class H, class E, class A>
 template <class P>
-auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const traversal_plan& p,
-                                                  std::size_t first, std::size_t last, P& pred)
-    -> size_type {
+inline auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const traversal_plan& p,
+                                                         std::size_t first, std::size_t last,
+                                                         P& pred) -> size_type {
     check_reentry(what);
     size_type erased = 0;
     traverse<true>(p, first, last, [&](table_type& t, stripe_type& s, bucket_type head) {
@@ -201,44 +204,44 @@ auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const traver
 
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::for_each(const char* what, F& f) const {
+inline bool concurrent_table<S, H, E, A>::for_each(const char* what, F& f) const {
     const traversal_plan p = plan_traversal();
     return for_each_units(what, p, 0, p.stripes, f);
 }
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::visit_each(const char* what, F& f) {
+inline bool concurrent_table<S, H, E, A>::visit_each(const char* what, F& f) {
     const traversal_plan p = plan_traversal();
     return visit_each_units(what, p, 0, p.stripes, f);
 }
 template <class S, class H, class E, class A>
 template <class P>
-auto concurrent_table<S, H, E, A>::erase_if(const char* what, P& pred) -> size_type {
+inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, P& pred) -> size_type {
     const traversal_plan p = plan_traversal();
     return erase_if_units(what, p, 0, p.stripes, pred);
 }
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::for_each_in(const char* what, const traversal_plan& p,
-                                               std::size_t stripe, F& f) const {
+inline bool concurrent_table<S, H, E, A>::for_each_in(const char* what, const traversal_plan& p,
+                                                      std::size_t stripe, F& f) const {
     return for_each_units(what, p, stripe, stripe + 1, f);
 }
 template <class S, class H, class E, class A>
 template <class F>
-bool concurrent_table<S, H, E, A>::visit_each_in(const char* what, const traversal_plan& p,
-                                                 std::size_t stripe, F& f) {
+inline bool concurrent_table<S, H, E, A>::visit_each_in(const char* what, const traversal_plan& p,
+                                                        std::size_t stripe, F& f) {
     return visit_each_units(what, p, stripe, stripe + 1, f);
 }
 template <class S, class H, class E, class A>
 template <class P>
-auto concurrent_table<S, H, E, A>::erase_if_in(const char* what, const traversal_plan& p,
-                                               std::size_t stripe, P& pred) -> size_type {
+inline auto concurrent_table<S, H, E, A>::erase_if_in(const char* what, const traversal_plan& p,
+                                                      std::size_t stripe, P& pred) -> size_type {
     return erase_if_units(what, p, stripe, stripe + 1, pred);
 }
 
 // Removes every element. Inserts that run meanwhile may survive.
 template <class S, class H, class E, class A>
-void concurrent_table<S, H, E, A>::clear() {
+inline void concurrent_table<S, H, E, A>::clear() {
     check_reentry("clear");
     const traversal_plan p = plan_traversal();
     traverse<true>(p, 0, p.stripes, [&](table_type& t, stripe_type& s, bucket_type head) {
@@ -256,7 +259,7 @@ void concurrent_table<S, H, E, A>::clear() {
 // progress and none starts. Lock-free readers keep running.
 template <class S, class H, class E, class A>
 template <class F>
-void concurrent_table<S, H, E, A>::for_each_consistent(const char* what, F& f) const {
+inline void concurrent_table<S, H, E, A>::for_each_consistent(const char* what, F& f) const {
     check_reentry(what);
     std::lock_guard<std::mutex> grow_lock(grow_mutex_);
     concurrency::epoch_guard eg;

@@ -21,7 +21,7 @@ namespace tophash::detail {
 // insert do nothing on a table that has no array.
 template <class S, class H, class E, class A>
 template <bool Inserts, class Op>
-auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* what, Op&& op) {
+inline auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* what, Op&& op) {
     check_reentry(what);
     bool grow = false;
     table_type* grown = nullptr;
@@ -68,9 +68,9 @@ auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* what, O
 
 template <class S, class H, class E, class A>
 template <class K, class OnFound, class OnNew, class... Args>
-bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key,
-                                                  OnFound&& on_found, OnNew&& on_new,
-                                                  Args&&... args) {
+inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key,
+                                                         OnFound&& on_found, OnNew&& on_new,
+                                                         Args&&... args) {
     const std::uint64_t h = hash_of(key);
     return write_op(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
         auto [b, i] = find_in_chain(t, bi, h, key);
@@ -89,8 +89,8 @@ bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key
 
 template <class S, class H, class E, class A>
 template <class OnFound, class OnNew>
-bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, staged_type&& staged,
-                                                  OnFound&& on_found, OnNew&& on_new) {
+inline bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, staged_type&& staged,
+                                                         OnFound&& on_found, OnNew&& on_new) {
     const key_type& key = S::staged_key(staged);
     const std::uint64_t h = hash_of(key);
     return write_op(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
@@ -109,7 +109,7 @@ bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, staged_type&
 
 template <class S, class H, class E, class A>
 template <class K, class F>
-auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, F& f) -> size_type {
+inline auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, F& f) -> size_type {
     const std::uint64_t h = hash_of(key);
     return write_op<false>(h, what, [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
         auto [b, i] = find_in_chain(t, bi, h, key);
@@ -121,7 +121,8 @@ auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, F& f) -
 
 template <class S, class H, class E, class A>
 template <class K, class P>
-auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& key, P& pred) -> size_type {
+inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& key, P& pred)
+    -> size_type {
     const std::uint64_t h = hash_of(key);
     return write_op<false>(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
         auto [b, i] = find_in_chain(t, bi, h, key);
