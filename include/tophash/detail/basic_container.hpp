@@ -562,17 +562,17 @@ class basic_container {
     }
     template <class F>
     size_type visit_all_impl(const char* what, F& f) {
-        size_type n = 0;
-        auto count = [&](auto& v) {
-            ++n;
-            f(v);
-        };
         if constexpr (const_elements) {
-            table_.for_each(what, count);
+            return cvisit_all_impl(what, f);
         } else {
+            size_type n = 0;
+            auto count = [&](value_type& v) {
+                ++n;
+                f(v);
+            };
             table_.visit_each(what, count);
+            return n;
         }
-        return n;
     }
     template <class F>
     size_type cvisit_all_impl(const char* what, F& f) const {

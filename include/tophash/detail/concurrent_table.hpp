@@ -289,6 +289,9 @@ class concurrent_table {
     // write_path.hpp
     template <bool Inserts = true, class Op>
     auto write_op(std::uint64_t h, const char* what, Op&& op);
+    template <class K, class OnFound, class OnNew, class Construct>
+    bool insert_unique(const char* what, const K& key, OnFound& on_found, OnNew& on_new,
+                       Construct&& construct);
 
     // traversal.hpp
     template <bool Exclusive, class Fn>

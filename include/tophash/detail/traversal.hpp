@@ -266,27 +266,24 @@ inline void concurrent_table<S, H, E, A>::for_each_consistent(const char* what, 
     table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return;
     table_type* o = t->old.load(std::memory_order_acquire);
-    auto lock_all = [](table_type* tab) {
-        for (std::size_t i = 0; i < tab->stripe_count(); ++i)
-            tab->stripes[i].lock.lock_shared();
+    // Every stripe of an array (or none, for null) held shared while alive.
+    struct all_stripes_shared {
+        table_type* tab;
+        explicit all_stripes_shared(table_type* x) noexcept : tab(x) {
+            if (tab != nullptr)
+                for (std::size_t i = 0; i < tab->stripe_count(); ++i)
+                    tab->stripes[i].lock.lock_shared();
+        }
+        ~all_stripes_shared() {
+            if (tab != nullptr)
+                for (std::size_t i = 0; i < tab->stripe_count(); ++i)
+                    tab->stripes[i].lock.unlock_shared();
+        }
     };
-    auto unlock_all = [](table_type* tab) noexcept {
-        for (std::size_t i = 0; i < tab->stripe_count(); ++i)
-            tab->stripes[i].lock.unlock_shared();
-    };
-    if (o != nullptr) lock_all(o);
-    lock_all(t);
+    const all_stripes_shared old_locks(o);
+    const all_stripes_shared new_locks(t);
     // The old array may have finished meanwhile: still alive (epoch), its
     // chains all evacuated, which the walk below skips.
-    struct unlocker {
-        decltype(unlock_all)& u;
-        table_type* t;
-        table_type* o;
-        ~unlocker() {
-            u(t);
-            if (o != nullptr) u(o);
-        }
-    } guard{unlock_all, t, o};
     auto walk = [&](table_type* tab) {
         for (std::size_t bi = 0; bi < tab->bucket_count(); ++bi) {
             const bucket_type head = tab->head(bi);

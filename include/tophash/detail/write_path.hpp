@@ -66,11 +66,14 @@ inline auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* 
     return *result;
 }
 
+// The insert protocol shared by emplace_unique and emplace_staged: look
+// `key` up, visit it if present, else construct(element_type*) a new element
+// in the chain and visit that.
 template <class S, class H, class E, class A>
-template <class K, class OnFound, class OnNew, class... Args>
-inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key,
-                                                         OnFound&& on_found, OnNew&& on_new,
-                                                         Args&&... args) {
+template <class K, class OnFound, class OnNew, class Construct>
+inline bool concurrent_table<S, H, E, A>::insert_unique(const char* what, const K& key,
+                                                        OnFound& on_found, OnNew& on_new,
+                                                        Construct&& construct) {
     const std::uint64_t h = hash_of(key);
     return write_op(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
         auto [b, i] = find_in_chain(t, bi, h, key);
@@ -78,9 +81,7 @@ inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const
             call_visitor(*b->slot_at(i), on_found);
             return false;
         }
-        element_type& e = emplace_new(t, s, bi, h, grow, [&](element_type* p) {
-            S::construct(alloc_, p, std::forward<Args>(args)...);
-        });
+        element_type& e = emplace_new(t, s, bi, h, grow, construct);
         // Inserted: a throwing on_new does not undo that (as in Boost).
         call_visitor(e, on_new);
         return true;
@@ -88,22 +89,22 @@ inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const
 }
 
 template <class S, class H, class E, class A>
+template <class K, class OnFound, class OnNew, class... Args>
+inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key,
+                                                         OnFound&& on_found, OnNew&& on_new,
+                                                         Args&&... args) {
+    return insert_unique(what, key, on_found, on_new, [&](element_type* p) {
+        S::construct(alloc_, p, std::forward<Args>(args)...);
+    });
+}
+
+// The staged element's key is read until construct_staged takes the element.
+template <class S, class H, class E, class A>
 template <class OnFound, class OnNew>
 inline bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, staged_type&& staged,
                                                          OnFound&& on_found, OnNew&& on_new) {
-    const key_type& key = S::staged_key(staged);
-    const std::uint64_t h = hash_of(key);
-    return write_op(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
-        auto [b, i] = find_in_chain(t, bi, h, key);
-        if (b != nullptr) {
-            call_visitor(*b->slot_at(i), on_found);
-            return false;
-        }
-        element_type& e = emplace_new(t, s, bi, h, grow, [&](element_type* p) {
-            S::construct_staged(alloc_, p, std::move(staged));
-        });
-        call_visitor(e, on_new);
-        return true;
+    return insert_unique(what, S::staged_key(staged), on_found, on_new, [&](element_type* p) {
+        S::construct_staged(alloc_, p, std::move(staged));
     });
 }
 
