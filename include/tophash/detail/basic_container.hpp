@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tophash/detail/concurrent_table.hpp"
+#include "tophash/detail/gdb_printers.hpp"
 #include "tophash/detail/parallel.hpp"
 #include "tophash/detail/trailing_args.hpp"
 
