@@ -43,6 +43,13 @@ struct std_like_map {
         return it != m.end() && it->second != ~key_t{0};
     }
     bool erase(const K& k) { return m.erase(k) == 1; }
+    // No bulk interface: the scalar loop a user would write.
+    std::size_t find_bulk(const K* keys, std::size_t n) const {
+        std::size_t found = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            found += find(keys[i]);
+        return found;
+    }
     template <class F>
     void for_each(F f) const {
         for (const auto& kv : m)
@@ -68,6 +75,9 @@ struct tophash_map {
         return v && *v != ~key_t{0};
     }
     bool erase(const K& k) { return m.erase(k); }
+    std::size_t find_bulk(const K* keys, std::size_t n) const {
+        return m.cvisit(keys, keys + n, [](const auto&) {});
+    }
     template <class F>
     void for_each(F f) const {
         m.for_each(f);
@@ -135,6 +145,25 @@ void BM_find(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(found);
     if (Hit ? found != state.iterations() : found != 0) state.SkipWithError("wrong result");
+}
+
+// Lookups of present keys in batches of bulk_keys, each batch one call:
+// tophash's bulk cvisit(first, last, f), whose batches overlap the cache
+// misses of several keys; the others' scalar loop. Times are per key, so
+// the row compares with find_hit (tophash's own loop of single finds).
+constexpr std::size_t bulk_keys = 64;
+static_assert((std::size_t{1} << 20) * 4 % bulk_keys == 0, "batches tile the probe array");
+template <class Map>
+void BM_find_bulk(benchmark::State& state) {
+    const auto& f = reused_fixture<find_fixture<Map, true>>(state.range(0));
+    const auto& probes = f.probes;
+    std::size_t i = 0, found = 0;
+    while (state.KeepRunningBatch(bulk_keys)) {
+        found += f.m.find_bulk(&probes[i], bulk_keys);
+        i += bulk_keys;
+        if (i == probes.size()) i = 0;
+    }
+    if (found != static_cast<std::size_t>(state.iterations())) state.SkipWithError("wrong result");
 }
 
 // Steady size n: erase a random live key, insert a fresh one.
@@ -372,6 +401,8 @@ void register_lookups_and_churn(const std::string& suffix) {
     const std::initializer_list<std::int64_t> sizes = {1 << 10, 1 << 16, 1 << 20, 1 << 23};
     add<Absl, Boost, Tophash>("find_hit" + suffix, TOPHASH_BENCH(BM_find, true), sizes);
     add<Absl, Boost, Tophash>("find_miss" + suffix, TOPHASH_BENCH(BM_find, false), sizes);
+    add<Absl, Boost, Tophash>("find_bulk" + suffix, TOPHASH_BENCH(BM_find_bulk),
+                              {1 << 16, 1 << 20, 1 << 23});
     add<AbslS, BoostS, TophashS>("find_str16" + suffix, TOPHASH_BENCH(BM_find_string, 16),
                                  {1 << 16, 1 << 20});
     add<AbslS, BoostS, TophashS>("find_str48" + suffix, TOPHASH_BENCH(BM_find_string, 48),

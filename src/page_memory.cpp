@@ -2,6 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tophash/detail/page_memory.hpp"
 
+#include "tophash/detail/exceptions.hpp"
+
 #include <cstdlib>
 #include <new>
 
@@ -20,7 +22,7 @@ namespace tophash::detail {
 #if TOPHASH_HAVE_MMAP
 void* allocate_pages(std::size_t bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
+    if (p == MAP_FAILED) throw_bad_alloc();
     return p;
 }
 
@@ -31,7 +33,7 @@ void deallocate_pages(void* p, std::size_t bytes) noexcept {
 // Unreachable: TOPHASH_HAVE_PAGE_MEMORY is 0 on such a platform, so no array is
 // page-backed and none is released in parts.
 void* allocate_pages(std::size_t) {
-    throw std::bad_alloc();
+    throw_bad_alloc();
 }
 void deallocate_pages(void*, std::size_t) noexcept {
     std::abort();

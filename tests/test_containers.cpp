@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <thread>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -56,7 +56,7 @@ TYPED_TEST(Containers, DifferentialAgainstStdUnorderedMap) {
         const std::uint64_t k = rng() % key_space;
         const std::uint64_t v = E::map ? rng() % 1000 : k;
         const auto key = make_key<typename C::key_type>(k);
-        switch (rng() % 10) {
+        switch (rng() % 11) {
             case 0:
             case 1:
                 ASSERT_EQ(c.insert(E::make(k, v)), ref.emplace(k, v).second);
@@ -84,8 +84,7 @@ TYPED_TEST(Containers, DifferentialAgainstStdUnorderedMap) {
             }
             case 5: {
                 std::uint64_t seen = ~0ull;
-                ASSERT_EQ(c.cvisit(key, [&](const auto& e) { seen = E::value(e); }),
-                          ref.count(k));
+                ASSERT_EQ(c.cvisit(key, [&](const auto& e) { seen = E::value(e); }), ref.count(k));
                 if (ref.count(k)) {
                     ASSERT_EQ(seen, ref[k]);
                 }
@@ -123,6 +122,17 @@ TYPED_TEST(Containers, DifferentialAgainstStdUnorderedMap) {
                 ASSERT_EQ(calls, expect);
                 break;
             }
+            case 9:
+                // Resizes either way, as often as the map changes size a lot.
+                if (rng() % 300 == 0) {
+                    c.shrink_to_fit();
+                    ASSERT_LE(c.size(), c.max_load());
+                    ASSERT_LT(c.max_load(), std::max<std::size_t>(2 * c.size(), 32))
+                        << "shrink_to_fit left more than twice the room needed";
+                } else if (rng() % 300 == 0) {
+                    c.rehash(rng() % 20000);
+                }
+                break;
             default:
                 if (rng() % 500 == 0) {
                     const std::uint64_t mod = 3 + rng() % 5;
@@ -234,10 +244,104 @@ TYPED_TEST(ContainerStress, ParallelVisitAllAndEraseIf) {
     c.erase_if(tophash::threads{4}, [](const auto& e) { return number_of(E::key(e)) % 2 == 0; });
     EXPECT_EQ(c.size(), n / 2);
     std::atomic<int> calls{0};
-    EXPECT_FALSE(c.cvisit_while(tophash::threads{2}, [&](const auto&) {
-        return calls.fetch_add(1) < 10;
-    }));
+    EXPECT_FALSE(
+        c.cvisit_while(tophash::threads{2}, [&](const auto&) { return calls.fetch_add(1) < 10; }));
     EXPECT_LT(calls.load(), 1000) << "visit_while stops soon after f returns false";
+}
+
+// Shrinks and growths back to back (waves of churn keys inserted and erased,
+// then shrink_to_fit or rehash(0)) while another writer churns its own keys,
+// a reader looks up stable keys and a walker counts each stable key per
+// walk: a shrink merges old chains, which walks tell apart by hash, so every
+// walk must see each stable key exactly once, and no lookup may miss one.
+TYPED_TEST(ContainerStress, ShrinkAndGrowKeepEveryKeyOnce) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    using K = typename C::key_type;
+    constexpr std::uint64_t stable_n = 64;
+    C c;
+    std::vector<K> stable;
+    for (std::uint64_t i = 0; i < stable_n; ++i) {
+        c.insert(E::make(i, i));
+        stable.push_back(make_key<K>(i));
+    }
+    std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> misses{0}, bad_walks{0}, walks{0}, shrinks{0};
+    std::vector<std::thread> ts;
+    ts.emplace_back([&] {  // the resizer
+        std::mt19937_64 rng(5);
+        for (int round = 0; round < iterations(12); ++round) {
+            const std::uint64_t wave = 1000 + rng() % 6000;
+            for (std::uint64_t i = 0; i < wave; ++i)
+                c.insert(E::make(1000 + i, i));
+            for (std::uint64_t i = 0; i < wave; ++i)
+                c.erase(make_key<K>(1000 + i));
+            const std::size_t before = c.stats().bucket_count;
+            if (round % 2 == 0) {
+                c.shrink_to_fit();
+            } else {
+                c.rehash(0);
+            }
+            shrinks += c.stats().bucket_count < before;
+        }
+        done = true;
+    });
+    ts.emplace_back([&] {  // a writer of its own keys, helping evacuations
+        std::uint64_t i = 0;
+        while (!done) {
+            c.insert(E::make(100000 + i % 512, i));
+            c.erase(make_key<K>(100000 + (i + 256) % 512));
+            ++i;
+        }
+        for (std::uint64_t k = 0; k < 512; ++k)
+            c.erase(make_key<K>(100000 + k));
+    });
+    ts.emplace_back([&] {  // the reader
+        while (!done) {
+            for (const auto& k : stable)
+                if (!c.contains(k)) ++misses;
+            if (c.cvisit(stable.begin(), stable.end(), [](const auto&) {}) != stable_n) ++misses;
+        }
+    });
+    ts.emplace_back([&] {  // the walker: shared and exclusive walks, each key once
+        for (int w = 0; !done; ++w) {
+            std::vector<int> seen(stable_n, 0);
+            auto count = [&](const auto& e) {
+                const std::uint64_t n = number_of(E::key(e));
+                if (n < stable_n) ++seen[n];
+            };
+            if (w % 3 == 0) {
+                c.cvisit_all(count);
+            } else if (w % 3 == 1) {
+                c.visit_all([&](auto& e) { count(e); });
+            } else {
+                c.erase_if([&](const auto& e) {
+                    count(e);
+                    return false;
+                });
+            }
+            ++walks;
+            for (int x : seen)
+                if (x != 1) {
+                    ++bad_walks;
+                    break;
+                }
+        }
+    });
+    for (auto& th : ts)
+        th.join();
+    EXPECT_EQ(misses.load(), 0u) << "a stable key was missed while the container shrank";
+    EXPECT_EQ(bad_walks.load(), 0u) << "a walk saw a stable key twice or not at all";
+    EXPECT_GT(walks.load(), 0u);
+    EXPECT_GT(shrinks.load(), 0u) << "the container never shrank";
+    EXPECT_EQ(c.size(), stable_n);
+    std::vector<std::uint64_t> ids(stable_n);
+    for (std::uint64_t i = 0; i < stable_n; ++i)
+        ids[i] = i;
+    EXPECT_EQ(contents(c, ids).size(), stable_n);
+    std::size_t all = 0;
+    c.cvisit_all([&](const auto&) { ++all; });
+    EXPECT_EQ(all, stable_n);
 }
 
 // ------------------------------------------------------------------ exceptions
@@ -342,6 +446,47 @@ TYPED_TEST(ContainerApi, WholeContainerOperations) {
     e.reserve(5000);
     EXPECT_GE(e.max_load(), 5000u);
     EXPECT_EQ(e.load_factor(), 0.0f);
+    e.rehash(0);  // as Boost's: shrinks an empty container
+    EXPECT_LT(e.max_load(), 5000u);
+}
+
+// After mass erasure, shrink_to_fit gives the memory back; rehash(n) grows
+// to n slots or shrinks to what size() needs.
+TYPED_TEST(ContainerApi, ShrinkToFitGivesMemoryBack) {
+    using C = TypeParam;
+    using E = element_of<C>;
+    C c;
+    c.shrink_to_fit();  // no array yet: nothing to do
+    EXPECT_EQ(c.bucket_count(), 0u);
+    for (std::uint64_t i = 0; i < 50000; ++i)
+        c.insert(E::make(i, i));
+    const auto full = c.stats();
+    EXPECT_EQ(c.erase_if([](const auto& e) { return number_of(E::key(e)) % 500 != 0; }), 49900u);
+    EXPECT_EQ(c.stats().bucket_count, full.bucket_count) << "erasure alone keeps the array";
+    c.shrink_to_fit();
+    const auto small = c.stats();
+    EXPECT_FALSE(small.resizing) << "shrink_to_fit finishes the move it starts";
+    EXPECT_LE(small.bucket_count * 16, full.bucket_count);
+    EXPECT_LT(small.bytes * 16, full.bytes);
+    EXPECT_GE(c.max_load(), 100u);
+    EXPECT_EQ(c.size(), 100u);
+    std::size_t n = 0;
+    c.cvisit_all([&](const auto& e) {
+        EXPECT_EQ(number_of(E::key(e)) % 500, 0u);
+        ++n;
+    });
+    EXPECT_EQ(n, 100u);
+    for (std::uint64_t i = 0; i < 50000; i += 250)
+        EXPECT_EQ(c.contains(make_key<typename C::key_type>(i)), i % 500 == 0) << i;
+    c.rehash(100000);
+    EXPECT_GE(c.bucket_count(), 100000u);
+    c.rehash(0);
+    EXPECT_EQ(c.stats().bucket_count, small.bucket_count);
+    c.clear();
+    c.shrink_to_fit();
+    EXPECT_EQ(c.stats().bucket_count, 1u);
+    EXPECT_TRUE(c.insert(E::make(7, 7)));
+    EXPECT_TRUE(c.contains(make_key<typename C::key_type>(7)));
 }
 
 TYPED_TEST(ContainerApi, InsertAndVisitFamilies) {
@@ -349,20 +494,21 @@ TYPED_TEST(ContainerApi, InsertAndVisitFamilies) {
     using E = element_of<C>;
     C c;
     int fresh = 0, present = 0;
-    EXPECT_TRUE(c.insert_and_cvisit(E::make(1, 1), [&](const auto&) { ++fresh; },
-                                    [&](const auto&) { ++present; }));
-    EXPECT_FALSE(c.insert_and_visit(E::make(1, 2), [&](const auto&) { ++fresh; },
-                                    [&](const auto&) { ++present; }));
+    EXPECT_TRUE(c.insert_and_cvisit(
+        E::make(1, 1), [&](const auto&) { ++fresh; }, [&](const auto&) { ++present; }));
+    EXPECT_FALSE(c.insert_and_visit(
+        E::make(1, 2), [&](const auto&) { ++fresh; }, [&](const auto&) { ++present; }));
     EXPECT_EQ(fresh, 1);
     EXPECT_EQ(present, 1);
     EXPECT_FALSE(c.emplace_or_cvisit(E::make(1, 3), [&](const auto&) { ++present; }));
-    EXPECT_TRUE(c.emplace_and_visit(E::make(2, 3), [&](const auto&) { ++fresh; },
-                                    [&](const auto&) { ++present; }));
+    EXPECT_TRUE(c.emplace_and_visit(
+        E::make(2, 3), [&](const auto&) { ++fresh; }, [&](const auto&) { ++present; }));
     EXPECT_EQ(fresh, 2);
     EXPECT_EQ(present, 2);
     std::vector<typename C::value_type> more{E::make(2, 0), E::make(5, 5), E::make(6, 6)};
     EXPECT_EQ(c.insert(more.begin(), more.end()), 2u);
-    EXPECT_EQ(c.insert_or_cvisit(more.begin(), more.end(), [&](const auto&) { ++present; }), 0u);
+    // Boost's range _or_ forms count the elements processed, not inserted.
+    EXPECT_EQ(c.insert_or_cvisit(more.begin(), more.end(), [&](const auto&) { ++present; }), 3u);
     EXPECT_EQ(present, 5);
     const auto snap = c.snapshot();
     EXPECT_EQ(snap.size(), 4u);
@@ -377,6 +523,71 @@ struct pinned {  // neither movable nor copyable, and large
     int value;
     char payload[1024] = {};
 };
+
+// A set with a transparent hasher and equality builds its element from
+// another key type only when no equal element is present (Boost's insert(K&&)).
+struct counted_name {
+    static inline int built = 0;
+    std::string text;
+    explicit counted_name(std::string_view v) : text(v) { ++built; }
+    friend bool operator==(const counted_name& a, const counted_name& b) {
+        return a.text == b.text;
+    }
+};
+struct name_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view v) const { return std::hash<std::string_view>()(v); }
+    std::size_t operator()(const counted_name& n) const { return (*this)(n.text); }
+};
+struct name_eq {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+        return view(a) == view(b);
+    }
+    static std::string_view view(std::string_view v) { return v; }
+    static std::string_view view(const counted_name& n) { return n.text; }
+};
+TEST(ContainerApi, TransparentSetInsertBuildsOnlyWhenAbsent) {
+    tophash::concurrent_node_set<counted_name, name_hash, name_eq> s;
+    counted_name::built = 0;
+    EXPECT_TRUE(s.insert(std::string_view("ada")));
+    EXPECT_FALSE(s.insert(std::string_view("ada")));
+    int visited = 0;
+    EXPECT_FALSE(s.insert_or_visit(std::string_view("ada"), [&](const auto&) { ++visited; }));
+    EXPECT_TRUE(s.insert_and_cvisit(
+        std::string_view("bob"), [&](const auto& n) { EXPECT_EQ(n.text, "bob"); },
+        [&](const auto&) { ++visited; }));
+    EXPECT_EQ(visited, 1);
+    EXPECT_EQ(counted_name::built, 2) << "an element is built only when its key was absent";
+    EXPECT_TRUE(s.contains(std::string_view("bob")));
+    EXPECT_EQ(s.size(), 2u);
+}
+
+// Deduction guides (Boost's set): iterators, initializer lists, allocators.
+TEST(ContainerApi, DeductionGuides) {
+    const std::vector<std::pair<int, std::string>> v{{1, "a"}, {2, "b"}, {1, "c"}};
+    tophash::concurrent_map m(v.begin(), v.end());
+    static_assert(std::is_same_v<decltype(m), tophash::concurrent_map<int, std::string>>);
+    EXPECT_EQ(m.size(), 2u);
+    tophash::concurrent_node_map n({std::pair<int, long>{1, 2L}}, 8,
+                                   std::allocator<std::pair<const int, long>>());
+    static_assert(std::is_same_v<decltype(n), tophash::concurrent_node_map<int, long>>);
+    tophash::concurrent_set s{3, 1, 3};
+    static_assert(std::is_same_v<decltype(s), tophash::concurrent_set<int>>);
+    EXPECT_EQ(s.size(), 2u);
+    const std::vector<std::string> words{"x", "y"};
+    tophash::concurrent_node_set w(words.begin(), words.end(), std::allocator<std::string>());
+    static_assert(std::is_same_v<decltype(w), tophash::concurrent_node_set<std::string>>);
+    EXPECT_EQ(w.size(), 2u);
+#if TOPHASH_HAS_RANGES
+    tophash::concurrent_map r(tophash::from_range, v);
+    static_assert(std::is_same_v<decltype(r), tophash::concurrent_map<int, std::string>>);
+    EXPECT_EQ(r.insert_range(std::vector<std::pair<int, std::string>>{{3, "z"}, {1, "q"}}), 1u);
+    EXPECT_EQ(r.insert_range_or_visit(v, [](auto&) {}), 3u) << "Boost counts elements processed";
+    EXPECT_EQ(r.size(), 3u);
+#endif
+}
 
 TEST(NodeContainers, ReferencesSurviveGrowthAndElementsNeedNotMove) {
     tophash::concurrent_node_map<int, pinned> m;

@@ -154,6 +154,41 @@ TEST(Exceptions, ThrowingCopyDuringEvacuationRollsBack) {
     EXPECT_EQ(fragile::live, 0);
 }
 
+// Shrinking merges old chains into shared ones: a copy that throws there
+// must put back the destination's slots (which held elements already) and
+// leave the old chain whole.
+TEST(Exceptions, ThrowingCopyDuringShrinkRollsBack) {
+    {
+        tophash::concurrent_map<int, fragile> m;
+        for (int i = 0; i < 3000; ++i)
+            m.try_emplace(i, i);
+        const std::size_t grown = m.stats().bucket_count;
+        m.erase_if([](const auto& kv) { return kv.first % 10 != 0; });  // 300 left
+        int failures = 0;
+        for (int attempt = 0; attempt < 400 && m.stats().resizing + failures < 300; ++attempt) {
+            fragile::countdown = 1 + attempt % 40;
+            try {
+                m.shrink_to_fit();
+            } catch (const std::runtime_error&) {
+                ++failures;
+            }
+            fragile::countdown = -1;
+            for (int i = 0; i < 3000; i += 10)
+                ASSERT_TRUE(m.contains(i)) << i << " lost after a failed shrink step";
+            ASSERT_EQ(fragile::live, 300) << "no value leaked or destroyed twice";
+        }
+        EXPECT_GT(failures, 0);
+        m.shrink_to_fit();  // nothing throws now: it finishes
+        EXPECT_FALSE(m.stats().resizing);
+        EXPECT_LT(m.stats().bucket_count, grown);
+        EXPECT_EQ(m.size(), 300u);
+        for (int i = 0; i < 3000; ++i)
+            ASSERT_EQ(m.contains(i), i % 10 == 0) << i;
+        EXPECT_EQ(fragile::live, 300);
+    }
+    EXPECT_EQ(fragile::live, 0);
+}
+
 // ---- an allocator that fails on demand (test_allocators.hpp)
 TEST(Exceptions, AllocationFailuresAnywhere) {
     using alloc = failing_allocator<std::pair<const std::uint64_t, std::uint64_t>>;

@@ -6,11 +6,14 @@
 // the inspector (docs/api.md).
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 
 #include "tophash/detail/basic_map.hpp"
+#include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/flat_storage.hpp"
 
@@ -20,10 +23,20 @@ template <class Key, class T, class Hash = std::hash<Key>, class Pred = std::equ
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class concurrent_map : public detail::basic_map<detail::flat_storage<detail::map_kind<Key, T>>,
                                                 Hash, Pred, Allocator> {
+    using base =
+        detail::basic_map<detail::flat_storage<detail::map_kind<Key, T>>, Hash, Pred, Allocator>;
+
   public:
-    using detail::basic_map<detail::flat_storage<detail::map_kind<Key, T>>, Hash, Pred,
-                            Allocator>::basic_map;
+    using base::base;
+    // Declared here, not only inherited: class template argument deduction
+    // from a braced list ({...}) looks for the class's own constructor.
+    concurrent_map(std::initializer_list<typename base::value_type> il, std::size_t n = 0,
+                   const Hash& hf = Hash(), const Pred& eql = Pred(),
+                   const Allocator& a = Allocator())
+        : base(il, n, hf, eql, a) {}
 };
+
+TOPHASH_MAP_DEDUCTION_GUIDES(concurrent_map)
 
 template <class Key, class T, class Hash, class Pred, class Allocator>
 void swap(concurrent_map<Key, T, Hash, Pred, Allocator>& x,

@@ -6,11 +6,14 @@
 // the inspector (docs/api.md).
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 
 #include "tophash/detail/basic_set.hpp"
+#include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/node_storage.hpp"
 
@@ -21,10 +24,20 @@ template <class Key, class Hash = std::hash<Key>, class Pred = std::equal_to<Key
 class concurrent_node_set
     : public detail::basic_set<detail::node_storage<detail::set_kind<Key>, Allocator>, Hash, Pred,
                                Allocator> {
+    using base = detail::basic_set<detail::node_storage<detail::set_kind<Key>, Allocator>, Hash,
+                                   Pred, Allocator>;
+
   public:
-    using detail::basic_set<detail::node_storage<detail::set_kind<Key>, Allocator>, Hash, Pred,
-                            Allocator>::basic_set;
+    using base::base;
+    // Declared here, not only inherited: class template argument deduction
+    // from a braced list ({...}) looks for the class's own constructor.
+    concurrent_node_set(std::initializer_list<typename base::value_type> il, std::size_t n = 0,
+                        const Hash& hf = Hash(), const Pred& eql = Pred(),
+                        const Allocator& a = Allocator())
+        : base(il, n, hf, eql, a) {}
 };
+
+TOPHASH_SET_DEDUCTION_GUIDES(concurrent_node_set)
 
 template <class Key, class Hash, class Pred, class Allocator>
 void swap(concurrent_node_set<Key, Hash, Pred, Allocator>& x,

@@ -5,11 +5,14 @@
 // for_each, snapshot, stats and the inspector (docs/api.md).
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 
 #include "tophash/detail/basic_set.hpp"
+#include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/flat_storage.hpp"
 
@@ -19,10 +22,20 @@ template <class Key, class Hash = std::hash<Key>, class Pred = std::equal_to<Key
           class Allocator = std::allocator<Key>>
 class concurrent_set
     : public detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred, Allocator> {
+    using base =
+        detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred, Allocator>;
+
   public:
-    using detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred,
-                            Allocator>::basic_set;
+    using base::base;
+    // Declared here, not only inherited: class template argument deduction
+    // from a braced list ({...}) looks for the class's own constructor.
+    concurrent_set(std::initializer_list<typename base::value_type> il, std::size_t n = 0,
+                   const Hash& hf = Hash(), const Pred& eql = Pred(),
+                   const Allocator& a = Allocator())
+        : base(il, n, hf, eql, a) {}
 };
+
+TOPHASH_SET_DEDUCTION_GUIDES(concurrent_set)
 
 template <class Key, class Hash, class Pred, class Allocator>
 void swap(concurrent_set<Key, Hash, Pred, Allocator>& x,

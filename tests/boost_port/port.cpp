@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -34,15 +35,17 @@ namespace lib = tophash;
 #endif
 
 static int failures = 0;
-#define CHECK(cond)                                                      \
-    do {                                                                 \
-        if (!(cond)) {                                                   \
-            std::printf("FAILED line %d: %s\n", __LINE__, #cond);        \
-            ++failures;                                                  \
-        }                                                                \
+#define CHECK(cond)                                               \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            std::printf("FAILED line %d: %s\n", __LINE__, #cond); \
+            ++failures;                                           \
+        }                                                         \
     } while (0)
 
-static void say(const char* what, long long v) { std::printf("%s %lld\n", what, v); }
+static void say(const char* what, long long v) {
+    std::printf("%s %lld\n", what, v);
+}
 
 int main() {
     // --------------------------------------------------------------- flat map
@@ -57,10 +60,11 @@ int main() {
     CHECK(!m.insert_or_assign(1, "ONE"));
     CHECK(m.insert_or_assign(6, "six"));
     CHECK(!m.insert_or_visit({2, "deux"}, [](auto& x) { x.second += "2"; }));
-    CHECK(m.insert_and_visit({7, "seven"}, [](auto& x) { x.second += "+"; },
-                             [](auto&) { std::abort(); }));
+    CHECK(m.insert_and_visit(
+        {7, "seven"}, [](auto& x) { x.second += "+"; }, [](auto&) { std::abort(); }));
     CHECK(!m.emplace_or_visit(7, "siete", [](auto& x) { x.second += "7"; }));
-    CHECK(m.try_emplace_and_cvisit(8, "eight", [](const auto&) {}, [](const auto&) {}));
+    CHECK(m.try_emplace_and_cvisit(
+        8, "eight", [](const auto&) {}, [](const auto&) {}));
     CHECK(m.size() == 8);
     std::string seen;
     CHECK(m.visit(4, [&](std::pair<const int, std::string>& x) { seen = x.second; }) == 1);
@@ -154,6 +158,41 @@ int main() {
     lib::concurrent_node_set<int> ns{1, 2, 3};
     CHECK(ns.size() == 3 && ns.contains(2));
     say("nodes", static_cast<long long>(nm.size() + ns.size()));
+
+    // --------------------------------------------------------------- deduction, ranges
+    const std::vector<std::pair<int, int>> pairs{{1, 10}, {2, 20}, {1, 30}};
+    lib::FLAT_MAP deduced(pairs.begin(), pairs.end());
+    CHECK(deduced.size() == 2);
+    lib::FLAT_SET deduced_set{3, 1, 3};
+    CHECK(deduced_set.size() == 2);
+    // Range forms of _or_visit and _and_visit count the elements processed.
+    lib::FLAT_MAP<int, int> counted;
+    say("insert_or_visit(first, last)",
+        static_cast<long long>(counted.insert_or_visit(pairs.begin(), pairs.end(), [](auto&) {})));
+    say("insert_and_cvisit(first, last)",
+        static_cast<long long>(counted.insert_and_cvisit(
+            pairs.begin(), pairs.end(), [](const auto&) {}, [](const auto&) {})));
+    say("insert(first, last)", static_cast<long long>(counted.insert(pairs.begin(), pairs.end())));
+    // A transparent set builds its element from another key type only if absent.
+    struct sv_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view v) const {
+            return std::hash<std::string_view>()(v);
+        }
+    };
+    lib::FLAT_SET<std::string, sv_hash, std::equal_to<>> names;
+    CHECK(names.insert(std::string_view("ada")));
+    CHECK(!names.insert(std::string_view("ada")));
+    CHECK(names.insert_or_visit(std::string_view("bob"), [](const std::string&) {}));
+    CHECK(names.contains(std::string_view("bob")) && names.size() == 2);
+#if __cplusplus >= 202002L && defined(__cpp_lib_ranges)
+    lib::FLAT_MAP<int, int> from_range(lib::from_range, pairs);
+    CHECK(from_range.size() == 2);
+    say("insert_range", static_cast<long long>(from_range.insert_range(
+                            std::vector<std::pair<int, int>>{{5, 5}, {1, 1}})));
+    lib::FLAT_MAP ranged(lib::from_range, pairs);
+    CHECK(ranged.size() == 2);
+#endif
 
     say("failures", failures);
     return failures == 0 ? 0 : 1;

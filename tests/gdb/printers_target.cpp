@@ -20,7 +20,9 @@ volatile std::size_t growing_size = 0;
 volatile std::size_t chained_size = 0;
 
 // Where GDB stops; noinline keeps the frame (and the containers) in place.
-__attribute__((noinline)) void stop_here() { asm volatile(""); }
+__attribute__((noinline)) void stop_here() {
+    asm volatile("");
+}
 
 int main() {
     tophash::concurrent_map<std::uint64_t, std::uint64_t> map;

@@ -16,6 +16,7 @@
 #include "tophash/detail/concurrent_table.hpp"
 #include "tophash/detail/gdb_printers.hpp"
 #include "tophash/detail/parallel.hpp"
+#include "tophash/detail/ranges.hpp"
 #include "tophash/detail/trailing_args.hpp"
 
 namespace tophash::detail {
@@ -42,10 +43,15 @@ class basic_container {
         std::enable_if_t<table_type::transparent && !is_execution_policy_v<K>, int>;
     template <class P>
     using enable_policy_t = std::enable_if_t<is_execution_policy_v<P>, int>;
+    // A set with a transparent hasher and equality takes any other key type
+    // through basic_set's insert(K&&) (built only if absent, as Boost's).
+    static constexpr bool transparent_set_inserts = const_elements && table_type::transparent;
     template <class Ty>
     using enable_if_value_t =
         std::enable_if_t<std::is_constructible_v<typename Storage::value_type, Ty&&> &&
-                             !std::is_same_v<remove_cvref_t<Ty>, typename Storage::init_type>,
+                             !std::is_same_v<remove_cvref_t<Ty>, typename Storage::init_type> &&
+                             (!transparent_set_inserts ||
+                              std::is_same_v<remove_cvref_t<Ty>, typename Storage::value_type>),
                          int>;
 
   public:
@@ -277,6 +283,26 @@ class basic_container {
     size_type size() const noexcept { return table_.size(); }
     size_type max_size() const noexcept { return table_.max_size(); }
 
+#if TOPHASH_HAS_RANGES
+    template <from_range_tag FR, compatible_range<value_type> R>
+    basic_container(FR&&, R&& rg, size_type n = 0, const hasher& hf = hasher(),
+                    const key_equal& eql = key_equal(), const allocator_type& a = allocator_type())
+        : table_(n, hf, eql, a) {
+        insert_range(std::forward<R>(rg));
+    }
+    template <from_range_tag FR, compatible_range<value_type> R>
+    basic_container(FR&& tag, R&& rg, const allocator_type& a)
+        : basic_container(std::forward<FR>(tag), std::forward<R>(rg), 0, hasher(), key_equal(), a) {
+    }
+    template <from_range_tag FR, compatible_range<value_type> R>
+    basic_container(FR&& tag, R&& rg, size_type n, const allocator_type& a)
+        : basic_container(std::forward<FR>(tag), std::forward<R>(rg), n, hasher(), key_equal(), a) {
+    }
+    template <from_range_tag FR, compatible_range<value_type> R>
+    basic_container(FR&& tag, R&& rg, size_type n, const hasher& hf, const allocator_type& a)
+        : basic_container(std::forward<FR>(tag), std::forward<R>(rg), n, hf, key_equal(), a) {}
+#endif
+
     // ------------------------------------------------------------ insertion
     // Ty: anything value_type is constructible from (Boost's overload set:
     // a braced {k, v} selects init_type).
@@ -284,7 +310,9 @@ class basic_container {
     bool insert(Ty&& v) {
         return emplace_value("insert", std::forward<Ty>(v), nv_, nv_);
     }
-    bool insert(init_type&& v) { return emplace_value("insert", std::move(v), nv_, nv_); }
+    bool insert(init_type&& v) {
+        return emplace_value("insert", std::move(v), nv_, nv_);
+    }
     template <class It, enable_if_iterator_t<It> = 0>
     size_type insert(It first, It last) {
         size_type n = 0;
@@ -292,7 +320,51 @@ class basic_container {
             n += emplace_value("insert", *first, nv_, nv_);
         return n;
     }
-    size_type insert(std::initializer_list<value_type> il) { return insert(il.begin(), il.end()); }
+    size_type insert(std::initializer_list<value_type> il) {
+        return insert(il.begin(), il.end());
+    }
+#if TOPHASH_HAS_RANGES
+    // C++20 ranges, as Boost's insert_range*: counts as the iterator forms.
+    template <compatible_range<value_type> R>
+    size_type insert_range(R&& rg) {
+        size_type n = 0;
+        for (auto&& v : rg)
+            n += emplace_value("insert_range", std::forward<decltype(v)>(v), nv_, nv_);
+        return n;
+    }
+    template <compatible_range<value_type> R, class F>
+    size_type insert_range_or_visit(R&& rg, F f) {
+        size_type n = 0;
+        for (auto&& v : rg)
+            ++n, emplace_value("insert_range_or_visit", std::forward<decltype(v)>(v), visitor(f),
+                               nv_);
+        return n;
+    }
+    template <compatible_range<value_type> R, class F>
+    size_type insert_range_or_cvisit(R&& rg, F f) {
+        size_type n = 0;
+        for (auto&& v : rg)
+            ++n, emplace_value("insert_range_or_cvisit", std::forward<decltype(v)>(v), cvisitor(f),
+                               nv_);
+        return n;
+    }
+    template <compatible_range<value_type> R, class F1, class F2>
+    size_type insert_range_and_visit(R&& rg, F1 f1, F2 f2) {
+        size_type n = 0;
+        for (auto&& v : rg)
+            ++n, emplace_value("insert_range_and_visit", std::forward<decltype(v)>(v), visitor(f2),
+                               visitor(f1));
+        return n;
+    }
+    template <compatible_range<value_type> R, class F1, class F2>
+    size_type insert_range_and_cvisit(R&& rg, F1 f1, F2 f2) {
+        size_type n = 0;
+        for (auto&& v : rg)
+            ++n, emplace_value("insert_range_and_cvisit", std::forward<decltype(v)>(v),
+                               cvisitor(f2), cvisitor(f1));
+        return n;
+    }
+#endif
 
     template <class Ty, class F, enable_if_value_t<Ty> = 0>
     bool insert_or_visit(Ty&& v, F f) {
@@ -312,16 +384,16 @@ class basic_container {
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type insert_or_visit(It first, It last, F f) {
-        size_type n = 0;
-        for (; first != last; ++first)
-            n += emplace_value("insert_or_visit", *first, visitor(f), nv_);
+        size_type n = 0;  // elements processed, inserted or visited (as Boost)
+        for (; first != last; ++first, ++n)
+            emplace_value("insert_or_visit", *first, visitor(f), nv_);
         return n;
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type insert_or_cvisit(It first, It last, F f) {
-        size_type n = 0;
-        for (; first != last; ++first)
-            n += emplace_value("insert_or_cvisit", *first, cvisitor(f), nv_);
+        size_type n = 0;  // elements processed, inserted or visited (as Boost)
+        for (; first != last; ++first, ++n)
+            emplace_value("insert_or_cvisit", *first, cvisitor(f), nv_);
         return n;
     }
     template <class F>
@@ -351,16 +423,16 @@ class basic_container {
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_visit(It first, It last, F1 f1, F2 f2) {
-        size_type n = 0;
-        for (; first != last; ++first)
-            n += emplace_value("insert_and_visit", *first, visitor(f2), visitor(f1));
+        size_type n = 0;  // elements processed, inserted or visited (as Boost)
+        for (; first != last; ++first, ++n)
+            emplace_value("insert_and_visit", *first, visitor(f2), visitor(f1));
         return n;
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_cvisit(It first, It last, F1 f1, F2 f2) {
-        size_type n = 0;
-        for (; first != last; ++first)
-            n += emplace_value("insert_and_cvisit", *first, cvisitor(f2), cvisitor(f1));
+        size_type n = 0;  // elements processed, inserted or visited (as Boost)
+        for (; first != last; ++first, ++n)
+            emplace_value("insert_and_cvisit", *first, cvisitor(f2), cvisitor(f1));
         return n;
     }
     template <class F1, class F2>
@@ -417,7 +489,9 @@ class basic_container {
     }
 
     // ------------------------------------------------------------ erasure
-    size_type erase(const key_type& k) { return table_.erase_if("erase", k, always_); }
+    size_type erase(const key_type& k) {
+        return table_.erase_if("erase", k, always_);
+    }
     template <class K, enable_transparent_t<K> = 0>
     size_type erase(const K& k) {
         return table_.erase_if("erase", k, always_);
@@ -450,8 +524,12 @@ class basic_container {
         });
     }
     // Removes every element; inserts that run meanwhile may survive.
-    void clear() noexcept { table_.clear(); }
-    void swap(basic_container& other) noexcept { table_.swap(other.table_); }
+    void clear() noexcept {
+        table_.clear();
+    }
+    void swap(basic_container& other) noexcept {
+        table_.swap(other.table_);
+    }
     // Move-inserts the elements of `source` whose keys are absent here and
     // erases them from `source`; returns how many moved. Weakly consistent
     // on `source` (as erase_if).
@@ -473,20 +551,26 @@ class basic_container {
     }
 
     // ------------------------------------------------------------ lookup
-    size_type count(const key_type& k) const { return contains(k) ? 1 : 0; }
+    size_type count(const key_type& k) const {
+        return contains(k) ? 1 : 0;
+    }
     template <class K, enable_transparent_t<K> = 0>
     size_type count(const K& k) const {
         return contains(k) ? 1 : 0;
     }
     // Never copies the element.
-    bool contains(const key_type& k) const { return table_.contains("contains", k); }
+    bool contains(const key_type& k) const {
+        return table_.contains("contains", k);
+    }
     template <class K, enable_transparent_t<K> = 0>
     bool contains(const K& k) const {
         return table_.contains("contains", k);
     }
 
     // ------------------------------------------------------------ hash policy
-    size_type bucket_count() const noexcept { return table_.slot_count(); }
+    size_type bucket_count() const noexcept {
+        return table_.slot_count();
+    }
     float load_factor() const noexcept {
         const size_type n = bucket_count();
         return n == 0 ? 0.0f : static_cast<float>(size()) / static_cast<float>(n);
@@ -496,11 +580,25 @@ class basic_container {
         return static_cast<float>(max_load_num) / static_cast<float>(max_load_den);
     }
     void max_load_factor(float) {}
-    size_type max_load() const noexcept { return table_.max_load(); }
-    // Grows (never shrinks) so that n slots exist; reserve(n) makes room for
-    // n elements. Both finish a resize in progress on the calling thread.
-    void rehash(size_type n) { table_.reserve(capacity_of((n + width - 1) / width)); }
-    void reserve(size_type n) { table_.reserve(n); }
+    size_type max_load() const noexcept {
+        return table_.max_load();
+    }
+    // As Boost's: at least n slots and room for size() elements, growing or
+    // shrinking to get there. reserve(n) makes room for n elements (never
+    // shrinks); shrink_to_fit() moves the elements into the smallest array
+    // that holds them. All finish a resize in progress on the calling thread;
+    // other threads keep reading and writing meanwhile.
+    void rehash(size_type n) {
+        const size_type elements = capacity_of((n + width - 1) / width);
+        table_.reserve(elements);
+        table_.shrink(elements);
+    }
+    void reserve(size_type n) {
+        table_.reserve(n);
+    }
+    void shrink_to_fit() {
+        table_.shrink(0);
+    }
 
     // ------------------------------------------------------------ tophash
     // The elements of one moment, copied into a sequential container (any
@@ -512,7 +610,9 @@ class basic_container {
         table_.for_each_consistent("snapshot", add);
         return c;
     }
-    map_stats stats() const { return table_.stats(); }
+    map_stats stats() const {
+        return table_.stats();
+    }
     debug::bucket_view inspect_bucket(std::size_t bucket_index) const {
         return table_.inspect_bucket(bucket_index);
     }

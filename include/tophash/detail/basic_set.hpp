@@ -16,10 +16,47 @@ class basic_set : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     template <class K>
     using enable_transparent_t = typename base::template enable_transparent_t<K>;
 
+    template <class K>
+    using enable_key_insert_t =
+        std::enable_if_t<base::transparent_set_inserts &&
+                             !std::is_same_v<remove_cvref_t<K>, typename base::value_type> &&
+                             !is_execution_policy_v<remove_cvref_t<K>>,
+                         int>;
+
   public:
     using base::base;
+    using base::insert;
+    using base::insert_and_cvisit;
+    using base::insert_and_visit;
+    using base::insert_or_cvisit;
+    using base::insert_or_visit;
     using typename base::key_type;
     using typename base::value_type;
+
+    // Transparent inserts: the element is built from k only if no equal one
+    // is present (Boost's overloads for transparent sets).
+    template <class K, enable_key_insert_t<K> = 0>
+    bool insert(K&& k) {
+        return insert_key("insert", std::forward<K>(k), base::nv_, base::nv_);
+    }
+    template <class K, class F, enable_key_insert_t<K> = 0>
+    bool insert_or_visit(K&& k, F f) {
+        return insert_key("insert_or_visit", std::forward<K>(k), base::cvisitor(f), base::nv_);
+    }
+    template <class K, class F, enable_key_insert_t<K> = 0>
+    bool insert_or_cvisit(K&& k, F f) {
+        return insert_key("insert_or_cvisit", std::forward<K>(k), base::cvisitor(f), base::nv_);
+    }
+    template <class K, class F1, class F2, enable_key_insert_t<K> = 0>
+    bool insert_and_visit(K&& k, F1 f1, F2 f2) {
+        return insert_key("insert_and_visit", std::forward<K>(k), base::cvisitor(f2),
+                          base::cvisitor(f1));
+    }
+    template <class K, class F1, class F2, enable_key_insert_t<K> = 0>
+    bool insert_and_cvisit(K&& k, F1 f1, F2 f2) {
+        return insert_key("insert_and_cvisit", std::forward<K>(k), base::cvisitor(f2),
+                          base::cvisitor(f1));
+    }
 
     // tophash: a copy of the element, if present.
     std::optional<key_type> find(const key_type& k) const { return find_impl(k); }
@@ -34,6 +71,10 @@ class basic_set : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     friend bool operator!=(const basic_set& x, const basic_set& y) { return !(x == y); }
 
   private:
+    template <class K, class OnFound, class OnNew>
+    bool insert_key(const char* what, K&& k, OnFound&& on_found, OnNew&& on_new) {
+        return this->table_.emplace_unique(what, k, on_found, on_new, std::forward<K>(k));
+    }
     template <class K>
     std::optional<key_type> find_impl(const K& k) const {
         std::optional<key_type> out;

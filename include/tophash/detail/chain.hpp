@@ -12,6 +12,7 @@
 #pragma once
 
 #include "tophash/detail/concurrent_table.hpp"
+#include "tophash/detail/exceptions.hpp"
 
 namespace tophash::detail {
 
@@ -95,11 +96,12 @@ inline auto concurrent_table<S, H, E, A>::emplace_new(table_type& t, stripe_type
         target = fresh;
         idx = 0;
     }
-    try {
+    TOPHASH_TRY {
         construct(target->slot_at(idx));
-    } catch (...) {
+    }
+    TOPHASH_CATCH_ALL {
         if (fresh != nullptr) release_overflow(s, fresh);
-        throw;
+        TOPHASH_RETHROW;
     }
     if (fresh != nullptr) {
         last->set_next(fresh);

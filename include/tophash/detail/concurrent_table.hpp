@@ -176,6 +176,7 @@ class concurrent_table {
     size_type size() const noexcept;
     size_type max_size() const noexcept { return max_capacity<element_type>(); }
     void reserve(size_type n);
+    void shrink(size_type n);
     size_type bucket_count() const noexcept;
     size_type slot_count() const noexcept { return bucket_count() * bucket_type::width; }
     size_type max_load() const noexcept;
@@ -262,12 +263,15 @@ class concurrent_table {
     bool overflow_pressure(const table_type& t) const noexcept;
     void grow_after_write(table_type* t) noexcept;
     void grow_for_reserve(table_type* t);
-    void publish_new_table(table_type* t, bool same_size);
+    void publish_new_table(table_type* t, std::size_t nbuckets);
 
     // evacuation.hpp
     void evacuate_bucket(table_type& t, table_type& o, std::size_t i);
+    class chain_hashes;
     void move_chain(table_type& t, table_type& o, bucket_type head, std::size_t xi, std::size_t yi,
                     stripe_type& xs, stripe_type& ys);
+    void merge_chain(table_type& t, bucket_type head, std::size_t di, stripe_type& ds);
+    void mark_evacuated(bucket_type head, const chain_hashes& hashes, std::uint64_t ybit) noexcept;
     void help_cursor(table_type& t, table_type& o);
     void help_quietly(table_type& t) noexcept;
 
@@ -300,14 +304,28 @@ class concurrent_table {
     template <bool Exclusive>
     using stripe_guard =
         std::conditional_t<Exclusive, concurrency::exclusive_guard, concurrency::shared_guard>;
+    // The elements of a chain a walk takes: those whose hash is `bucket`
+    // modulo `buckets` (the largest array on the walk's way to the chain).
+    // Only chains of a smaller array hold others: a shrink merged them.
+    struct walk_filter {
+        std::size_t buckets;
+        std::size_t bucket;
+    };
+    bool admits(const walk_filter* keep, const element_type& e) const {
+        return keep == nullptr || (hash_of(Storage::key(e)) & (keep->buckets - 1)) == keep->bucket;
+    }
+    static constexpr bool admits(std::nullptr_t, const element_type&) noexcept {
+        return true;
+    }
     template <bool Exclusive, class Fn>
-    bool visit_chain(table_type& tab, std::size_t bi, Fn& fn);
+    bool visit_chain(table_type& tab, std::size_t bi, Fn& fn, walk_filter keep);
     template <bool Exclusive, class Fn>
-    bool visit_chain_locked(table_type& tab, stripe_type& s, std::size_t bi, Fn& fn);
+    bool visit_chain_locked(table_type& tab, stripe_type& s, std::size_t bi, Fn& fn,
+                            walk_filter keep);
+    template <bool Exclusive, class Fn, class Keep>
+    bool visit_live_chain(table_type& tab, stripe_type& s, bucket_type head, Fn& fn, Keep keep);
     template <bool Exclusive, class Fn>
-    bool visit_live_chain(table_type& tab, stripe_type& s, bucket_type head, Fn& fn);
-    template <bool Exclusive, class Fn>
-    bool visit_descendants(table_type& tab, std::size_t bi, Fn& fn);
+    bool visit_descendants(table_type& tab, std::size_t bi, Fn& fn, walk_filter keep);
     template <class F>
     bool for_each_units(const char* what, const traversal_plan& p, std::size_t first,
                         std::size_t last, F& f) const;

@@ -5,9 +5,11 @@
 // reserve(). Part of concurrent_table (declared in concurrent_table.hpp).
 #pragma once
 
+#include <algorithm>
 #include <mutex>
 
 #include "tophash/detail/concurrent_table.hpp"
+#include "tophash/detail/exceptions.hpp"
 
 namespace tophash::detail {
 
@@ -114,10 +116,10 @@ inline void concurrent_table<S, H, E, A>::grow_after_write(table_type* t) noexce
     const bool by_count =
         approx_size_.load(std::memory_order_relaxed) > static_cast<std::int64_t>(t->grow_at);
     if (!by_count && !overflow_pressure(*t)) return;
-    try {
-        publish_new_table(t, !by_count);
-    } catch (...) {
+    TOPHASH_TRY {
+        publish_new_table(t, by_count ? t->bucket_count() * 2 : t->bucket_count());
     }
+    TOPHASH_CATCH_ALL {}
 }
 
 template <class S, class H, class E, class A>
@@ -125,14 +127,14 @@ inline void concurrent_table<S, H, E, A>::grow_for_reserve(table_type* t) {
     std::lock_guard<std::mutex> lock(grow_mutex_);
     if (root_.load(std::memory_order_acquire) != t) return;
     if (t->old.load(std::memory_order_acquire) != nullptr) return;
-    publish_new_table(t, false);
+    publish_new_table(t, t->bucket_count() * 2);
 }
 
 template <class S, class H, class E, class A>
-inline void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, bool same_size) {
+inline void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, std::size_t nbuckets) {
     retired_.reserve(1);  // so that finishing the evacuation cannot fail
-    table_type* nt = make_table(same_size ? t->bucket_count() : t->bucket_count() * 2);
-    nt->same_size = same_size;
+    table_type* nt = make_table(nbuckets);
+    nt->same_size = nbuckets == t->bucket_count();
     nt->inherited.store(table_type::not_inherited, std::memory_order_relaxed);
     nt->old.store(t, std::memory_order_relaxed);
     t->next.store(nt, std::memory_order_relaxed);  // published by root_ below
@@ -162,6 +164,39 @@ inline void concurrent_table<S, H, E, A>::reserve(size_type n) {
             }
             if (t->grow_at >= n) break;
             grow_for_reserve(t);
+        }
+        retired_.reclaim();
+    }
+    retired_.reclaim();
+}
+
+// Moves the elements into the smallest array that holds n of them (and at
+// least size()), if that is smaller than the current one: a new array is
+// published and evacuated like a growth (old buckets merge, two or more into
+// one), writers help as they pass, and the calling thread finishes it.
+// Readers and writers keep running; the old array is freed when the last
+// reader that saw it has left.
+template <class S, class H, class E, class A>
+inline void concurrent_table<S, H, E, A>::shrink(size_type n) {
+    check_reentry("shrink_to_fit");
+    for (bool published = false;;) {
+        {
+            concurrency::epoch_guard g;
+            table_type* t = root_.load(std::memory_order_acquire);
+            if (t == nullptr) return;
+            if (table_type* o = t->old.load(std::memory_order_acquire)) {
+                for (std::size_t i = 0; i < o->bucket_count(); ++i)
+                    evacuate_bucket(*t, *o, i);
+                continue;
+            }
+            if (published) break;
+            const std::size_t wanted = buckets_for_capacity<element_type>(std::max(n, size()));
+            if (wanted >= t->bucket_count()) break;
+            std::lock_guard<std::mutex> lock(grow_mutex_);
+            if (root_.load(std::memory_order_acquire) != t) continue;
+            if (t->old.load(std::memory_order_acquire) != nullptr) continue;
+            publish_new_table(t, wanted);
+            published = true;
         }
         retired_.reclaim();
     }

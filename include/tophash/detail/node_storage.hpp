@@ -14,6 +14,7 @@
 #include <memory>
 #include <new>
 #include <utility>
+#include "tophash/detail/exceptions.hpp"
 
 namespace tophash::detail {
 
@@ -59,11 +60,12 @@ struct node_storage {
     static value_type* make_node(const Allocator& a, Args&&... args) {
         node_alloc na(a);
         value_type* p = &*node_traits::allocate(na, 1);
-        try {
+        TOPHASH_TRY {
             node_traits::construct(na, p, std::forward<Args>(args)...);
-        } catch (...) {
+        }
+        TOPHASH_CATCH_ALL {
             node_traits::deallocate(na, p, 1);
-            throw;
+            TOPHASH_RETHROW;
         }
         return p;
     }

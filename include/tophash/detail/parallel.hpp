@@ -23,6 +23,7 @@
 
 #if defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && __has_include(<execution>)
 #include <execution>
+#include "tophash/detail/exceptions.hpp"
 #define TOPHASH_HAVE_EXECUTION 1
 #else
 #define TOPHASH_HAVE_EXECUTION 0
@@ -61,12 +62,13 @@ bool run_units(Policy&& policy, std::size_t n, Unit&& unit) {
         std::exception_ptr error;
         std::mutex error_mutex;
         auto work = [&] {
-            try {
+            TOPHASH_TRY {
                 for (std::size_t i; go_on.load(std::memory_order_relaxed) &&
                                     (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) {
                     if (!unit(i)) go_on.store(false, std::memory_order_relaxed);
                 }
-            } catch (...) {
+            }
+            TOPHASH_CATCH_ALL {
                 std::lock_guard<std::mutex> g(error_mutex);
                 if (!error) error = std::current_exception();
                 go_on.store(false, std::memory_order_relaxed);

@@ -17,6 +17,7 @@
 #include "tophash/concurrency/platform.hpp"
 #include "tophash/concurrency/stripe_lock.hpp"
 #include "tophash/detail/bucket.hpp"
+#include "tophash/detail/exceptions.hpp"
 #include "tophash/detail/page_memory.hpp"
 #include "tophash/simd/tag.hpp"
 
@@ -129,7 +130,7 @@ constexpr std::size_t max_capacity() noexcept {
 template <class Slot>
 std::size_t buckets_for_capacity(std::size_t n) {
     if (n > max_capacity<Slot>()) {
-        throw std::length_error("tophash: requested capacity exceeds max_size()");
+        throw_length_error("tophash: requested capacity exceeds max_size()");
     }
     std::size_t b = 1;
     while (capacity_of(b) < n)
@@ -161,10 +162,10 @@ struct table_memory {
     template <class U>
     static U* allocate(const Alloc& a, std::size_t n, bool zeroed) {
         if constexpr (uses_calloc<U>) {
-            if (n > SIZE_MAX / sizeof(U)) throw std::bad_alloc();
+            if (n > SIZE_MAX / sizeof(U)) throw_bad_alloc();
             if (page_backed<U>(n)) return static_cast<U*>(allocate_pages(n * sizeof(U)));
             void* p = zeroed ? std::calloc(n, sizeof(U)) : std::malloc(n * sizeof(U));
-            if (p == nullptr) throw std::bad_alloc();
+            if (p == nullptr) throw_bad_alloc();
             return static_cast<U*>(p);
         } else {
             using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;

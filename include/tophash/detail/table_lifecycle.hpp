@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "tophash/detail/concurrent_table.hpp"
+#include "tophash/detail/exceptions.hpp"
 
 namespace tophash::detail {
 
@@ -50,12 +51,12 @@ inline void concurrent_table<S, H, E, A>::swap(concurrent_table& other) noexcept
 template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> table_type* {
     if (nbuckets > max_bucket_count<element_type>()) {
-        throw std::length_error("tophash: the table cannot grow beyond max_size()");
+        throw_length_error("tophash: the table cannot grow beyond max_size()");
     }
     table_alloc ta(alloc_);
     table_type* t = &*std::allocator_traits<table_alloc>::allocate(ta, 1);
     ::new (static_cast<void*>(t)) table_type();
-    try {
+    TOPHASH_TRY {
         const std::size_t nstripes = table_type::stripes_for(nbuckets);
         t->bucket_mask = nbuckets - 1;
         t->stripe_mask = nstripes - 1;
@@ -67,22 +68,25 @@ inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> ta
         t->stripes = &*std::allocator_traits<stripe_alloc>::allocate(sa, nstripes);
         for (std::size_t i = 0; i < nstripes; ++i)
             ::new (&t->stripes[i]) stripe_type();
-        try {
+        TOPHASH_TRY {
             t->ctrls = memory::template allocate<bucket_ctrl>(alloc_, nbuckets, true);
-            try {
+            TOPHASH_TRY {
                 t->slots = memory::template allocate<element_type>(alloc_, nbuckets * width, false);
-            } catch (...) {
-                memory::deallocate(alloc_, t->ctrls, nbuckets);
-                throw;
             }
-        } catch (...) {
-            std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, nstripes);
-            throw;
+            TOPHASH_CATCH_ALL {
+                memory::deallocate(alloc_, t->ctrls, nbuckets);
+                TOPHASH_RETHROW;
+            }
         }
-    } catch (...) {
+        TOPHASH_CATCH_ALL {
+            std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, nstripes);
+            TOPHASH_RETHROW;
+        }
+    }
+    TOPHASH_CATCH_ALL {
         t->~table_type();
         std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
-        throw;
+        TOPHASH_RETHROW;
     }
     return t;
 }
