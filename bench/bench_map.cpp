@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "tophash/concurrent_map.hpp"
+#include "tophash/concurrent_node_map.hpp"
 
 namespace {
 
@@ -81,6 +82,19 @@ struct tophash_map {
     template <class F>
     void for_each(F f) const {
         m.for_each(f);
+    }
+};
+
+// The node map under the same adapter, for the flat-versus-node figure
+// (workload find_hit_node; named "tophash" so that the report's columns fit).
+template <class K = key_t, class H = std::hash<K>>
+struct tophash_node_map {
+    static constexpr const char* name = "tophash";
+    tophash::concurrent_node_map<K, key_t, H> m;
+    bool insert(const K& k, key_t v) { return m.emplace(k, v); }
+    bool find(const K& k) const {
+        auto v = m.find(k);
+        return v && *v != ~key_t{0};
     }
 };
 
@@ -418,6 +432,8 @@ void register_all() {
         absl_map<key_t, same_hash<key_t>>, boost_map<key_t, same_hash<key_t>>,
         tophash_map<key_t, same_hash<key_t>>, absl_map<string, same_hash<string>>,
         boost_map<string, same_hash<string>>, tophash_map<string, same_hash<string>>>("_samehash");
+    add<absl_map<>, tophash_node_map<>>("find_hit_node", TOPHASH_BENCH(BM_find, true),
+                                        {1 << 16, 1 << 20});
     add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k", TOPHASH_BENCH(BM_iterate, false),
                                                 {10000});
     add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k_90pct_erased",

@@ -107,7 +107,7 @@ def size_label(arg):
 
 # Row order of the single-thread tables; benchmarks run interleaved at random,
 # so the JSON order means nothing.
-WORKLOAD_ORDER = ["find_hit", "find_miss", "find_bulk", "find_str16", "find_str48", "churn",
+WORKLOAD_ORDER = ["find_hit", "find_miss", "find_bulk", "find_hit_node", "find_str16", "find_str48", "churn",
                   "iterate10k", "iterate10k_90pct_erased"]
 
 

@@ -5,6 +5,7 @@
 // engine. basic_map.hpp and basic_set.hpp add what differs.
 #pragma once
 
+#include <algorithm>
 #include <initializer_list>
 #include <iterator>
 #include <optional>
@@ -588,15 +589,18 @@ class basic_container {
     // shrinks); shrink_to_fit() moves the elements into the smallest array
     // that holds them. All finish a resize in progress on the calling thread;
     // other threads keep reading and writing meanwhile.
+    // (size() may pass max_load() by the lag of the growth trigger's
+    // estimate: both grow back under it first.)
     void rehash(size_type n) {
-        const size_type elements = capacity_of((n + width - 1) / width);
-        table_.reserve(elements);
+        const size_type elements = std::max(capacity_of((n + width - 1) / width), size());
+        if (elements != 0) table_.reserve(elements);
         table_.shrink(elements);
     }
     void reserve(size_type n) {
         table_.reserve(n);
     }
     void shrink_to_fit() {
+        if (const size_type n = size()) table_.reserve(n);
         table_.shrink(0);
     }
 
