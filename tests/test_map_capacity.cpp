@@ -69,10 +69,10 @@ TEST(Stress, SizeIsExactWhileResizesMoveElements) {
                 });
         });
         long checks = 0;
-        while (!done.load()) {
+        do {  // at least once, however the threads are scheduled
             ASSERT_EQ(m.size(), n);
             ++checks;
-        }
+        } while (!done.load());
         resizer.join();
         visitor.join();
         EXPECT_EQ(m.size(), n);

@@ -121,7 +121,9 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
             writers_left.fetch_sub(1);
         } else {
             std::uint64_t i = static_cast<std::uint64_t>(t);
-            while (writers_left.load() > 0) {
+            // At least 100 lookups: under qemu the writers may finish before
+            // a reader is first scheduled.
+            for (int n = 0; writers_left.load() > 0 || n < 100; ++n) {
                 const std::uint64_t k = (i += 7919) % stable;
                 const auto v = m.find(k);
                 if (!v || *v != k * 7) misses.fetch_add(1);
