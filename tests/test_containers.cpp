@@ -137,15 +137,8 @@ TYPED_TEST(Containers, DifferentialAgainstStdUnorderedMap) {
             default:
                 if (rng() % 500 == 0) {
                     const std::uint64_t mod = 3 + rng() % 5;
-                    std::size_t expect = 0;
-                    for (auto it = ref.begin(); it != ref.end();) {
-                        if (it->second % mod == 0) {
-                            it = ref.erase(it);
-                            ++expect;
-                        } else {
-                            ++it;
-                        }
-                    }
+                    const std::size_t expect =
+                        erase_from_model(ref, [&](const auto& v) { return v % mod == 0; });
                     ASSERT_EQ(c.erase_if([&](const auto& e) { return E::value(e) % mod == 0; }),
                               expect);
                 }
@@ -412,20 +405,15 @@ TYPED_TEST(ContainerExceptions, ThrowingHashLosesNothing) {
 template <class C>
 class ContainerAllocationFailures : public ::testing::Test {};
 using u64_pair = std::pair<const std::uint64_t, std::uint64_t>;
-using failing_kinds =
-    ::testing::Types<tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
-                                             std::equal_to<std::uint64_t>,
-                                             failing_allocator<u64_pair>>,
-                     tophash::concurrent_node_map<std::uint64_t, std::uint64_t,
-                                                  std::hash<std::uint64_t>,
-                                                  std::equal_to<std::uint64_t>,
-                                                  failing_allocator<u64_pair>>,
-                     tophash::concurrent_set<std::uint64_t, std::hash<std::uint64_t>,
-                                             std::equal_to<std::uint64_t>,
-                                             failing_allocator<std::uint64_t>>,
-                     tophash::concurrent_node_set<std::uint64_t, std::hash<std::uint64_t>,
-                                                  std::equal_to<std::uint64_t>,
-                                                  failing_allocator<std::uint64_t>>>;
+using failing_kinds = ::testing::Types<
+    tophash::concurrent_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                            std::equal_to<std::uint64_t>, failing_allocator<u64_pair>>,
+    tophash::concurrent_node_map<std::uint64_t, std::uint64_t, std::hash<std::uint64_t>,
+                                 std::equal_to<std::uint64_t>, failing_allocator<u64_pair>>,
+    tophash::concurrent_set<std::uint64_t, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                            failing_allocator<std::uint64_t>>,
+    tophash::concurrent_node_set<std::uint64_t, std::hash<std::uint64_t>,
+                                 std::equal_to<std::uint64_t>, failing_allocator<std::uint64_t>>>;
 TYPED_TEST_SUITE(ContainerAllocationFailures, failing_kinds);
 
 TYPED_TEST(ContainerAllocationFailures, FailedCallsChangeNothing) {

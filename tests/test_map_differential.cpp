@@ -97,15 +97,8 @@ void run_differential(std::uint64_t seed, std::uint64_t key_range, int ops) {
                         std::int64_t& x = e.second;
                         return x % mod == 0;
                     });
-                    std::size_t expect = 0;
-                    for (auto it = ref.begin(); it != ref.end();) {
-                        if (it->second % mod == 0) {
-                            it = ref.erase(it);
-                            ++expect;
-                        } else {
-                            ++it;
-                        }
-                    }
+                    const std::size_t expect =
+                        erase_from_model(ref, [&](const auto& v) { return v % mod == 0; });
                     ASSERT_EQ(n, expect);
                 } else if (rng() % 2000 == 0) {
                     m.clear();

@@ -3,6 +3,7 @@
 // Shared helpers for the tests.
 #pragma once
 
+#include <cstddef>
 #include <cstdlib>
 #include <string>
 
@@ -28,4 +29,20 @@ inline int test_light_divisor() {
 inline int iterations(int base) {
     const int n = base * test_scale() / test_light_divisor();
     return n > 0 ? n : 1;
+}
+
+// The model's side of erase_if(pred): erases the reference map's entries
+// whose value pred accepts and returns how many.
+template <class Map, class Pred>
+std::size_t erase_from_model(Map& ref, Pred pred) {
+    std::size_t erased = 0;
+    for (auto it = ref.begin(); it != ref.end();) {
+        if (pred(it->second)) {
+            it = ref.erase(it);
+            ++erased;
+        } else {
+            ++it;
+        }
+    }
+    return erased;
 }

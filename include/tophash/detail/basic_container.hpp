@@ -316,54 +316,38 @@ class basic_container {
     }
     template <class It, enable_if_iterator_t<It> = 0>
     size_type insert(It first, It last) {
-        size_type n = 0;
-        for (; first != last; ++first)
-            n += emplace_value("insert", *first, nv_, nv_);
-        return n;
+        return insert_each<false>("insert", first, last, nv_, nv_);
     }
     size_type insert(std::initializer_list<value_type> il) {
         return insert(il.begin(), il.end());
     }
 #if TOPHASH_HAS_RANGES
-    // C++20 ranges, as Boost's insert_range*: counts as the iterator forms.
+    // C++20 ranges, as Boost's insert_range*: counts as the iterator forms
+    // (a range's end may be a sentinel of another type).
     template <compatible_range<value_type> R>
     size_type insert_range(R&& rg) {
-        size_type n = 0;
-        for (auto&& v : rg)
-            n += emplace_value("insert_range", std::forward<decltype(v)>(v), nv_, nv_);
-        return n;
+        return insert_each<false>("insert_range", std::ranges::begin(rg), std::ranges::end(rg), nv_,
+                                  nv_);
     }
     template <compatible_range<value_type> R, class F>
     size_type insert_range_or_visit(R&& rg, F f) {
-        size_type n = 0;
-        for (auto&& v : rg)
-            ++n, emplace_value("insert_range_or_visit", std::forward<decltype(v)>(v), visitor(f),
-                               nv_);
-        return n;
+        return insert_each<true>("insert_range_or_visit", std::ranges::begin(rg),
+                                 std::ranges::end(rg), visitor(f), nv_);
     }
     template <compatible_range<value_type> R, class F>
     size_type insert_range_or_cvisit(R&& rg, F f) {
-        size_type n = 0;
-        for (auto&& v : rg)
-            ++n, emplace_value("insert_range_or_cvisit", std::forward<decltype(v)>(v), cvisitor(f),
-                               nv_);
-        return n;
+        return insert_each<true>("insert_range_or_cvisit", std::ranges::begin(rg),
+                                 std::ranges::end(rg), cvisitor(f), nv_);
     }
     template <compatible_range<value_type> R, class F1, class F2>
     size_type insert_range_and_visit(R&& rg, F1 f1, F2 f2) {
-        size_type n = 0;
-        for (auto&& v : rg)
-            ++n, emplace_value("insert_range_and_visit", std::forward<decltype(v)>(v), visitor(f2),
-                               visitor(f1));
-        return n;
+        return insert_each<true>("insert_range_and_visit", std::ranges::begin(rg),
+                                 std::ranges::end(rg), visitor(f2), visitor(f1));
     }
     template <compatible_range<value_type> R, class F1, class F2>
     size_type insert_range_and_cvisit(R&& rg, F1 f1, F2 f2) {
-        size_type n = 0;
-        for (auto&& v : rg)
-            ++n, emplace_value("insert_range_and_cvisit", std::forward<decltype(v)>(v),
-                               cvisitor(f2), cvisitor(f1));
-        return n;
+        return insert_each<true>("insert_range_and_cvisit", std::ranges::begin(rg),
+                                 std::ranges::end(rg), cvisitor(f2), cvisitor(f1));
     }
 #endif
 
@@ -385,17 +369,11 @@ class basic_container {
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type insert_or_visit(It first, It last, F f) {
-        size_type n = 0;  // elements processed, inserted or visited (as Boost)
-        for (; first != last; ++first, ++n)
-            emplace_value("insert_or_visit", *first, visitor(f), nv_);
-        return n;
+        return insert_each<true>("insert_or_visit", first, last, visitor(f), nv_);
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type insert_or_cvisit(It first, It last, F f) {
-        size_type n = 0;  // elements processed, inserted or visited (as Boost)
-        for (; first != last; ++first, ++n)
-            emplace_value("insert_or_cvisit", *first, cvisitor(f), nv_);
-        return n;
+        return insert_each<true>("insert_or_cvisit", first, last, cvisitor(f), nv_);
     }
     template <class F>
     size_type insert_or_visit(std::initializer_list<value_type> il, F f) {
@@ -424,17 +402,11 @@ class basic_container {
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_visit(It first, It last, F1 f1, F2 f2) {
-        size_type n = 0;  // elements processed, inserted or visited (as Boost)
-        for (; first != last; ++first, ++n)
-            emplace_value("insert_and_visit", *first, visitor(f2), visitor(f1));
-        return n;
+        return insert_each<true>("insert_and_visit", first, last, visitor(f2), visitor(f1));
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_cvisit(It first, It last, F1 f1, F2 f2) {
-        size_type n = 0;  // elements processed, inserted or visited (as Boost)
-        for (; first != last; ++first, ++n)
-            emplace_value("insert_and_cvisit", *first, cvisitor(f2), cvisitor(f1));
-        return n;
+        return insert_each<true>("insert_and_cvisit", first, last, cvisitor(f2), cvisitor(f1));
     }
     template <class F1, class F2>
     size_type insert_and_visit(std::initializer_list<value_type> il, F1 f1, F2 f2) {
@@ -687,6 +659,19 @@ class basic_container {
             f(v);
         };
         table_.for_each(what, count);
+        return n;
+    }
+
+    // Inserts each element of [first, last) (last may be a sentinel). Returns
+    // the number inserted, or with Processed the number of elements: Boost's
+    // count for the _or_ and _and_ forms.
+    template <bool Processed, class It, class End, class OnFound, class OnNew>
+    size_type insert_each(const char* what, It first, End last, OnFound on_found, OnNew on_new) {
+        size_type n = 0;
+        for (; first != last; ++first) {
+            const bool inserted = emplace_value(what, *first, on_found, on_new);
+            n += Processed || inserted;
+        }
         return n;
     }
 

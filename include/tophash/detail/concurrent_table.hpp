@@ -273,6 +273,7 @@ class concurrent_table {
     void merge_chain(table_type& t, bucket_type head, std::size_t di, stripe_type& ds);
     void mark_evacuated(bucket_type head, const chain_hashes& hashes, std::uint64_t ybit) noexcept;
     void help_cursor(table_type& t, table_type& o);
+    void evacuate_all(table_type& t, table_type& o);
     void help_quietly(table_type& t) noexcept;
 
     // read_path.hpp

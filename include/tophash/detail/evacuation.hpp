@@ -295,6 +295,14 @@ inline void concurrent_table<S, H, E, A>::help_cursor(table_type& t, table_type&
     if (j < n) evacuate_bucket(t, o, j);
 }
 
+// Finishes a resize on the calling thread (reserve, shrink): every old
+// bucket still there, in order; other threads may evacuate some meanwhile.
+template <class S, class H, class E, class A>
+inline void concurrent_table<S, H, E, A>::evacuate_all(table_type& t, table_type& o) {
+    for (std::size_t i = 0; i < o.bucket_count(); ++i)
+        evacuate_bucket(t, o, i);
+}
+
 // help_cursor for a write that must not fail: the evacuation rolled back
 // whatever it did, and a later write retries the bucket.
 template <class S, class H, class E, class A>

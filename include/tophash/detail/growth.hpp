@@ -158,8 +158,7 @@ inline void concurrent_table<S, H, E, A>::reserve(size_type n) {
                 continue;
             }
             if (table_type* o = t->old.load(std::memory_order_acquire)) {
-                for (std::size_t i = 0; i < o->bucket_count(); ++i)
-                    evacuate_bucket(*t, *o, i);
+                evacuate_all(*t, *o);
                 continue;
             }
             if (t->grow_at >= n) break;
@@ -185,8 +184,7 @@ inline void concurrent_table<S, H, E, A>::shrink(size_type n) {
             table_type* t = root_.load(std::memory_order_acquire);
             if (t == nullptr) return;
             if (table_type* o = t->old.load(std::memory_order_acquire)) {
-                for (std::size_t i = 0; i < o->bucket_count(); ++i)
-                    evacuate_bucket(*t, *o, i);
+                evacuate_all(*t, *o);
                 continue;
             }
             if (published) break;
