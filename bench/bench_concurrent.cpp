@@ -1,19 +1,30 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
-// Multi-threaded workloads: tophash against tbb::concurrent_hash_map,
+// Multi-threaded workloads: tophash against boost::concurrent_flat_map (with
+// Boost >= 1.83 headers), tbb::concurrent_hash_map,
 // tbb::concurrent_unordered_map, libcuckoo and absl::flat_hash_map behind a
-// std::shared_mutex; each with its default hasher, and at the core count
-// also all with one hasher (same-hash mode).
+// std::mutex; each with its default hasher, and at the core count also all
+// with one hasher (same-hash mode).
 //
 // Each run pre-generates every thread's operations (keys and kinds, fixed
 // seeds), starts the threads together and reports million operations per
-// second of wall time. Output: one JSON object per line, read by report.py.
+// second of wall time. Every cell runs --reps times (default 3), the maps of
+// a workload taking turns, so that report.py can give medians and spreads.
+// Output: one JSON object per run and line, read by report.py and compare.py.
 //
-//   bench_concurrent [--quick] [--threads 1,2,4]
+//   bench_concurrent [--quick] [--threads 1,2,4] [--reps 3] [--filter TEXT]
+// (--filter: only the runs whose "workload/map" contains TEXT.)
 #include <absl/container/flat_hash_map.h>
 #include <tbb/concurrent_hash_map.h>
 #include <tbb/concurrent_unordered_map.h>
 #include <libcuckoo/cuckoohash_map.hh>
+
+#ifndef TOPHASH_BENCH_BOOST_CONCURRENT
+#define TOPHASH_BENCH_BOOST_CONCURRENT 0
+#endif
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+#include <boost/unordered/concurrent_flat_map.hpp>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -26,7 +37,6 @@
 #include <map>
 #include <mutex>
 #include <random>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -39,6 +49,31 @@ namespace {
 
 using u64 = std::uint64_t;
 
+// ---------------------------------------------------------------- keys and values
+// A workload's element type: uint64 -> uint64, or a 24-byte std::string (past
+// libstdc++'s 15-byte SSO) -> 64-byte struct, which tophash reads under its
+// stripe's shared lock (neither is lock-free readable). Operation streams
+// carry a uint64: the key itself, or an index into the string pool.
+struct u64_kv {
+    using key_type = u64;
+    using mapped_type = u64;
+    static u64 key(u64 x) { return x; }
+    static u64 value(u64 x) { return x; }
+    static void bump(u64& v) { ++v; }
+};
+struct value64 {
+    u64 w[8];
+};
+static_assert(sizeof(value64) == 64);
+struct string_kv {
+    using key_type = std::string;
+    using mapped_type = value64;
+    static inline std::vector<std::string> pool;
+    static const std::string& key(u64 i) { return pool[i]; }
+    static value64 value(u64 x) { return value64{{x}}; }
+    static void bump(value64& v) { ++v.w[0]; }
+};
+
 // ---------------------------------------------------------------- maps under test
 // Each map takes its default hasher (H = void) or the one given; the same-hash
 // mode gives every map same_hash so that a difference is the table.
@@ -49,47 +84,66 @@ struct same_hash {
 template <class H, class Default>
 using hash_or = std::conditional_t<std::is_void_v<H>, Default, H>;
 
-template <class H = void>
+template <class H = void, class KV = u64_kv>
 struct tophash_map {
     static constexpr const char* name = "tophash";
     static constexpr bool concurrent_erase = true;
-    tophash::concurrent_map<u64, u64, hash_or<H, std::hash<u64>>> m;
-    bool find(u64 k) const { return m.contains(k); }
-    bool insert(u64 k) { return m.emplace(k, k); }
-    bool erase(u64 k) { return m.erase(k); }
+    using K = typename KV::key_type;
+    tophash::concurrent_map<K, typename KV::mapped_type, hash_or<H, std::hash<K>>> m;
+    bool find(u64 k) const { return m.contains(KV::key(k)); }
+    bool insert(u64 k) { return m.emplace(KV::key(k), KV::value(k)); }
+    bool erase(u64 k) { return m.erase(KV::key(k)); }
     void increment(u64 k) {
-        m.try_emplace_or_visit(k, u64{1}, [](auto& kv) { ++kv.second; });
+        m.try_emplace_or_visit(KV::key(k), KV::value(1), [](auto& kv) { KV::bump(kv.second); });
     }
 };
 
-template <class H>
-struct tbb_hash_compare {
-    std::size_t hash(u64 k) const { return H{}(k); }
-    bool equal(u64 a, u64 b) const { return a == b; }
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+template <class H = void, class KV = u64_kv>
+struct boost_map {
+    static constexpr const char* name = "boost::concurrent_flat_map";
+    static constexpr bool concurrent_erase = true;
+    using K = typename KV::key_type;
+    boost::concurrent_flat_map<K, typename KV::mapped_type, hash_or<H, boost::hash<K>>> m;
+    bool find(u64 k) const { return m.contains(KV::key(k)); }
+    bool insert(u64 k) { return m.emplace(KV::key(k), KV::value(k)); }
+    bool erase(u64 k) { return m.erase(KV::key(k)) == 1; }
+    void increment(u64 k) {
+        m.try_emplace_or_visit(KV::key(k), KV::value(1), [](auto& kv) { KV::bump(kv.second); });
+    }
 };
-template <class H = void>
+#endif
+
+template <class H, class K>
+struct tbb_hash_compare {
+    std::size_t hash(const K& k) const { return H{}(k); }
+    bool equal(const K& a, const K& b) const { return a == b; }
+};
+template <class H = void, class KV = u64_kv>
 struct tbb_map {
     static constexpr const char* name = "tbb::concurrent_hash_map";
     static constexpr bool concurrent_erase = true;
+    using K = typename KV::key_type;
     using map_type = tbb::concurrent_hash_map<
-        u64, u64,
-        std::conditional_t<std::is_void_v<H>, tbb::tbb_hash_compare<u64>, tbb_hash_compare<H>>>;
+        K, typename KV::mapped_type,
+        std::conditional_t<std::is_void_v<H>, tbb::tbb_hash_compare<K>, tbb_hash_compare<H, K>>>;
     map_type m;
     bool find(u64 k) const {
         typename map_type::const_accessor a;
-        return m.find(a, k);
+        return m.find(a, KV::key(k));
     }
-    bool insert(u64 k) { return m.insert({k, k}); }
-    bool erase(u64 k) { return m.erase(k); }
+    bool insert(u64 k) { return m.insert({KV::key(k), KV::value(k)}); }
+    bool erase(u64 k) { return m.erase(KV::key(k)); }
     void increment(u64 k) {
         typename map_type::accessor a;
-        if (!m.insert(a, {k, 1})) ++a->second;
+        if (!m.insert(a, {KV::key(k), KV::value(1)})) KV::bump(a->second);
     }
 };
 // tbb::concurrent_unordered_map has no concurrent erase (unsafe_erase only):
 // it runs parallel_load, which needs none, and sits out the mixes.
-template <class H = void>
+template <class H = void, class KV = u64_kv>
 struct tbb_unordered_map {
+    static_assert(std::is_same_v<KV, u64_kv>, "runs parallel_load only, whose values are counters");
     static constexpr const char* name = "tbb::concurrent_unordered_map";
     static constexpr bool concurrent_erase = false;
     tbb::concurrent_unordered_map<u64, std::atomic<u64>, hash_or<H, std::hash<u64>>> m;
@@ -107,41 +161,47 @@ struct tbb_unordered_map {
     }
 };
 
-template <class H = void>
+template <class H = void, class KV = u64_kv>
 struct cuckoo_map {
     static constexpr const char* name = "libcuckoo";
     static constexpr bool concurrent_erase = true;
-    libcuckoo::cuckoohash_map<u64, u64, hash_or<H, std::hash<u64>>> m;
-    bool find(u64 k) const { return m.contains(k); }
-    bool insert(u64 k) { return m.insert(k, k); }
-    bool erase(u64 k) { return m.erase(k); }
+    using K = typename KV::key_type;
+    libcuckoo::cuckoohash_map<K, typename KV::mapped_type, hash_or<H, std::hash<K>>> m;
+    bool find(u64 k) const { return m.contains(KV::key(k)); }
+    bool insert(u64 k) { return m.insert(KV::key(k), KV::value(k)); }
+    bool erase(u64 k) { return m.erase(KV::key(k)); }
     void increment(u64 k) {
         m.upsert(
-            k, [](u64& v) { ++v; }, u64{1});
+            KV::key(k), [](typename KV::mapped_type& v) { KV::bump(v); }, KV::value(1));
     }
 };
 
-template <class H = void>
+// absl::flat_hash_map behind one std::mutex: what a user without a concurrent
+// map writes first. (std::shared_mutex was the lock here before: on a 2-core
+// VM, glibc's rwlock made its throughput at 2 threads swing from 1 to 19
+// Mops/s within one run, so ratios to it measured the lock's luck.)
+template <class H = void, class KV = u64_kv>
 struct absl_locked_map {
-    static constexpr const char* name = "absl+shared_mutex";
+    static constexpr const char* name = "absl+mutex";
     static constexpr bool concurrent_erase = true;
-    absl::flat_hash_map<u64, u64, hash_or<H, absl::Hash<u64>>> m;
-    mutable std::shared_mutex mu;
+    using K = typename KV::key_type;
+    absl::flat_hash_map<K, typename KV::mapped_type, hash_or<H, absl::Hash<K>>> m;
+    mutable std::mutex mu;
     bool find(u64 k) const {
-        std::shared_lock<std::shared_mutex> l(mu);
-        return m.contains(k);
+        std::lock_guard<std::mutex> l(mu);
+        return m.contains(KV::key(k));
     }
     bool insert(u64 k) {
-        std::unique_lock<std::shared_mutex> l(mu);
-        return m.emplace(k, k).second;
+        std::lock_guard<std::mutex> l(mu);
+        return m.emplace(KV::key(k), KV::value(k)).second;
     }
     bool erase(u64 k) {
-        std::unique_lock<std::shared_mutex> l(mu);
-        return m.erase(k) == 1;
+        std::lock_guard<std::mutex> l(mu);
+        return m.erase(KV::key(k)) == 1;
     }
     void increment(u64 k) {
-        std::unique_lock<std::shared_mutex> l(mu);
-        ++m.try_emplace(k, 0).first->second;
+        std::lock_guard<std::mutex> l(mu);
+        KV::bump(m.try_emplace(KV::key(k), KV::value(0)).first->second);
     }
 };
 
@@ -183,6 +243,11 @@ class zipf {
         return std::exp(helper1(t) * x);
     }
     double n_, s_, hx1_, hn_, t_;
+};
+
+template <class T>
+struct type_tag {
+    using type = T;
 };
 
 enum class op : std::uint8_t { find, insert, erase, increment };
@@ -236,12 +301,12 @@ double run_threads(Map& m, const std::vector<std::vector<step>>& streams) {
     return static_cast<double>(ops) / secs / 1e6;
 }
 
-void emit(const std::string& workload, const char* map, const char* hash, int threads,
+void emit(const std::string& workload, const char* map, const char* hash, int threads, int rep,
           double mops) {
     std::printf(
         "{\"workload\": \"%s\", \"map\": \"%s\", \"hash\": \"%s\", \"threads\": %d, "
-        "\"mops\": %.3f, \"cores\": %u}\n",
-        workload.c_str(), map, hash, threads, mops, std::thread::hardware_concurrency());
+        "\"rep\": %d, \"mops\": %.3f, \"cores\": %u}\n",
+        workload.c_str(), map, hash, threads, rep, mops, std::thread::hardware_concurrency());
     std::fflush(stdout);
 }
 
@@ -323,33 +388,37 @@ struct run {
     const char* map;
     const char* hash;
     int threads;
+    int rep;
     std::function<double()> measure;
 };
 
+struct mix_spec {
+    const char* label;
+    int find_pct, insert_pct;
+    bool skewed;
+};
+
+// The mixes over KV's elements; keys are uint64 keys or string pool indices.
 template <class Map>
-void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
-              const std::vector<u64>& keys) {
+void plan_mixes(std::vector<run>& plan, bool quick, const char* hash, int t,
+                const std::vector<u64>& keys, const std::string& suffix,
+                std::initializer_list<mix_spec> specs) {
+    if (!Map::concurrent_erase) return;
     const std::size_t ops = quick ? 1u << 20 : 1u << 23;
-    struct mix_spec {
-        const char* label;
-        int find_pct, insert_pct;
-        bool skewed;
-    };
-    if (Map::concurrent_erase) {
-        for (const mix_spec& x :
-             {mix_spec{"90/5/5 uniform", 90, 5, false}, mix_spec{"90/5/5 zipf0.99", 90, 5, true},
-              mix_spec{"50/25/25 uniform", 50, 25, false},
-              mix_spec{"50/25/25 zipf0.99", 50, 25, true}}) {
-            plan.push_back(
-                {x.label, Map::name, hash, t, [=, &keys] {
-                     const auto& st =
-                         cached_streams(std::string(x.label) + "/" + std::to_string(t), [&] {
-                             return mix_streams(x.find_pct, x.insert_pct, x.skewed, t, ops, keys);
-                         });
-                     return mix<Map>(st, keys);
-                 }});
-        }
+    for (const mix_spec& x : specs) {
+        const std::string label = x.label + suffix;
+        plan.push_back({label, Map::name, hash, t, 0, [=, &keys] {
+                            const auto& st = cached_streams(label + "/" + std::to_string(t), [&] {
+                                return mix_streams(x.find_pct, x.insert_pct, x.skewed, t, ops,
+                                                   keys);
+                            });
+                            return mix<Map>(st, keys);
+                        }});
     }
+}
+
+template <class Map>
+void plan_parallel_load(std::vector<run>& plan, bool quick, const char* hash, int t) {
     const std::vector<std::uint64_t> ns =
         quick ? std::vector<std::uint64_t>{500000} : std::vector<std::uint64_t>{500000, 5000000};
     const std::vector<double> skews =
@@ -360,7 +429,7 @@ void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
             std::snprintf(label, sizeof label, "parallel_load N=%llu skew=%.2f",
                           static_cast<unsigned long long>(n), skew);
             const std::string key = std::string(label) + "/" + std::to_string(t);
-            plan.push_back({label, Map::name, hash, t, [=] {
+            plan.push_back({label, Map::name, hash, t, 0, [=] {
                                 Map m;
                                 return run_threads(m, cached_streams(key, [&] {
                                                        return parallel_load_streams(n, skew, t);
@@ -370,23 +439,60 @@ void plan_for(std::vector<run>& plan, bool quick, const char* hash, int t,
     }
 }
 
+const std::initializer_list<mix_spec> all_mixes = {{"90/5/5 uniform", 90, 5, false},
+                                                   {"90/5/5 zipf0.99", 90, 5, true},
+                                                   {"50/25/25 uniform", 50, 25, false},
+                                                   {"50/25/25 zipf0.99", 50, 25, true}};
+// String keys: the uniform mixes (the skewed ones repeat what the uint64 rows
+// show about hot keys).
+const std::initializer_list<mix_spec> string_mixes = {{"90/5/5 uniform", 90, 5, false},
+                                                      {"50/25/25 uniform", 50, 25, false}};
+const char* const string_suffix = " str24->64B";
+
 template <class H>
 void plan_all(std::vector<run>& plan, bool quick, const char* hash, int t,
-              const std::vector<u64>& keys) {
-    plan_for<tophash_map<H>>(plan, quick, hash, t, keys);
-    plan_for<tbb_map<H>>(plan, quick, hash, t, keys);
-    plan_for<tbb_unordered_map<H>>(plan, quick, hash, t, keys);
-    plan_for<cuckoo_map<H>>(plan, quick, hash, t, keys);
-    plan_for<absl_locked_map<H>>(plan, quick, hash, t, keys);
+              const std::vector<u64>& keys, const std::vector<u64>& string_indices) {
+    auto u64_maps = [&](auto map_tag) {
+        using Map = typename decltype(map_tag)::type;
+        plan_mixes<Map>(plan, quick, hash, t, keys, "", all_mixes);
+        plan_parallel_load<Map>(plan, quick, hash, t);
+    };
+    auto string_maps = [&](auto map_tag) {
+        using Map = typename decltype(map_tag)::type;
+        plan_mixes<Map>(plan, quick, hash, t, string_indices, string_suffix, string_mixes);
+    };
+    u64_maps(type_tag<tophash_map<H>>{});
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+    u64_maps(type_tag<boost_map<H>>{});
+#endif
+    u64_maps(type_tag<tbb_map<H>>{});
+    u64_maps(type_tag<tbb_unordered_map<H>>{});
+    u64_maps(type_tag<cuckoo_map<H>>{});
+    u64_maps(type_tag<absl_locked_map<H>>{});
+    // String keys with each map's default hasher (same_hash is for uint64).
+    if constexpr (std::is_void_v<H>) {
+        string_maps(type_tag<tophash_map<void, string_kv>>{});
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+        string_maps(type_tag<boost_map<void, string_kv>>{});
+#endif
+        string_maps(type_tag<tbb_map<void, string_kv>>{});
+        string_maps(type_tag<cuckoo_map<void, string_kv>>{});
+        string_maps(type_tag<absl_locked_map<void, string_kv>>{});
+    }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     bool quick = false;
+    int reps = 3;
+    std::string filter;
     std::vector<int> threads = {1, 2, 4};
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+        if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = std::max(1, std::atoi(argv[++i]));
+        if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) filter = argv[++i];
         if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads.clear();
             for (const char* p = argv[++i]; *p != '\0';) {
@@ -401,25 +507,47 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(7);
     for (auto& k : keys)
         k = rng();
+    // The string keys: 24 random letters, and the streams' indices to them.
+    std::vector<u64> string_indices(keys.size());
+    string_kv::pool.resize(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        string_indices[i] = i;
+        std::string& s = string_kv::pool[i];
+        s.resize(24);
+        for (char& c : s)
+            c = static_cast<char>('a' + rng() % 26);
+    }
     // Default hashers at every thread count; the same-hash mode at the core
     // count, where the tables' concurrency matters most.
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
-    std::vector<run> plan;
+    std::vector<run> once;
     for (int t : threads)
-        plan_all<void>(plan, quick, "default", t, keys);
-    plan_all<same_hash>(plan, quick, "same", cores, keys);
+        plan_all<void>(once, quick, "default", t, keys, string_indices);
+    plan_all<same_hash>(once, quick, "same", cores, keys, string_indices);
     // Run the maps of one workload back to back, so that the runs a ratio
-    // compares see the same machine weather.
+    // compares see the same machine weather, and repeat them in turns
+    // (A B C, A B C, ...): a noisy second then hits one repetition of several
+    // maps, not every repetition of one.
     std::map<std::tuple<std::string, int, std::string>, std::size_t> rank;
-    for (const run& r : plan)
+    for (const run& r : once)
         rank.emplace(std::make_tuple(r.hash, r.threads, r.workload), rank.size());
+    std::vector<run> plan;
+    for (int rep = 0; rep < reps; ++rep) {
+        for (run r : once) {
+            if ((r.workload + "/" + r.map).find(filter) == std::string::npos) continue;
+            r.rep = rep;
+            plan.push_back(std::move(r));
+        }
+    }
     std::stable_sort(plan.begin(), plan.end(), [&](const run& a, const run& b) {
-        return rank[{a.hash, a.threads, a.workload}] < rank[{b.hash, b.threads, b.workload}];
+        const auto ra = rank[{a.hash, a.threads, a.workload}];
+        const auto rb = rank[{b.hash, b.threads, b.workload}];
+        return ra != rb ? ra < rb : a.rep < b.rep;
     });
     for (std::size_t i = 0; i < plan.size(); ++i) {
         const run& r = plan[i];
-        std::fprintf(stderr, "[%zu/%zu] %s, %s, %d threads, %s hash\n", i + 1, plan.size(),
-                     r.workload.c_str(), r.map, r.threads, r.hash);
-        emit(r.workload, r.map, r.hash, r.threads, r.measure());
+        std::fprintf(stderr, "[%zu/%zu] %s, %s, %d threads, %s hash, run %d\n", i + 1, plan.size(),
+                     r.workload.c_str(), r.map, r.threads, r.hash, r.rep + 1);
+        emit(r.workload, r.map, r.hash, r.threads, r.rep, r.measure());
     }
 }

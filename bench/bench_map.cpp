@@ -1,12 +1,20 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
-// tophash::concurrent_map against absl::flat_hash_map, single thread,
+// tophash::concurrent_map against absl::flat_hash_map, boost::unordered_flat_map
+// and (with Boost >= 1.83 headers) boost::concurrent_flat_map, single thread,
 // uint64 -> uint64, default hashers, fixed seeds. Compare rows of the same
 // workload and size: scripts/bench prints them as ratios.
 #include <absl/container/flat_hash_map.h>
 #include <benchmark/benchmark.h>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/version.hpp>
+#ifndef TOPHASH_BENCH_BOOST_CONCURRENT
+#define TOPHASH_BENCH_BOOST_CONCURRENT 0
+#endif
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+#include <boost/unordered/concurrent_flat_map.hpp>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -66,6 +74,39 @@ template <class K = key_t, class H = boost::hash<K>>
 struct boost_map : std_like_map<boost::unordered_flat_map<K, key_t, H>> {
     static constexpr const char* name = "boost_flat";
 };
+// boost::concurrent_flat_map, used as its documentation shows: lookups visit
+// (there are no iterators), bulk lookups pass a key range to cvisit.
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+template <class K = key_t, class H = boost::hash<K>>
+struct boost_concurrent_map {
+    static constexpr const char* name = "boost_concurrent";
+    boost::concurrent_flat_map<K, key_t, H> m;
+    bool insert(const K& k, key_t v) { return m.emplace(k, v); }
+    bool find(const K& k) const {
+        key_t v = ~key_t{0};
+        m.cvisit(k, [&](const auto& kv) { v = kv.second; });
+        return v != ~key_t{0};
+    }
+    bool erase(const K& k) { return m.erase(k) == 1; }
+    std::size_t find_bulk(const K* keys, std::size_t n) const {
+        return m.cvisit(keys, keys + n, [](const auto&) {});
+    }
+    template <class F>
+    void for_each(F f) const {
+        m.cvisit_all(f);
+    }
+};
+#endif
+// Stands in for a map this build does not have: registers nothing.
+struct absent {};
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+template <class K = key_t, class H = boost::hash<K>>
+using boost_concurrent_or_absent = boost_concurrent_map<K, H>;
+#else
+template <class K = key_t, class H = void>
+using boost_concurrent_or_absent = absent;
+#endif
+
 template <class K = key_t, class H = std::hash<K>>
 struct tophash_map {
     static constexpr const char* name = "tophash";
@@ -373,6 +414,19 @@ struct boost_counted
     static constexpr const char* name = "boost_flat";
     void settle() {}
 };
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+struct boost_concurrent_counted {
+    static constexpr const char* name = "boost_concurrent";
+    boost::concurrent_flat_map<key_t, key_t, boost::hash<key_t>, std::equal_to<key_t>,
+                               counted_pair_allocator<key_t, key_t>>
+        m;
+    void insert(key_t k, key_t v) { m.emplace(k, v); }
+    void settle() {}
+};
+using boost_concurrent_counted_or_absent = boost_concurrent_counted;
+#else
+using boost_concurrent_counted_or_absent = absent;
+#endif
 struct tophash_counted {
     static constexpr const char* name = "tophash";
     tophash::concurrent_map<key_t, key_t, std::hash<key_t>, std::equal_to<key_t>,
@@ -392,7 +446,11 @@ struct type_tag {
 };
 template <class... Maps, class F>
 void for_maps(F f) {
-    (f(type_tag<Maps>{}), ...);
+    (
+        [&] {
+            if constexpr (!std::is_same_v<Maps, absent>) f(type_tag<Maps>{});
+        }(),
+        ...);
 }
 template <class... Maps, class Bench>
 void add(const std::string& workload, Bench bench, std::initializer_list<std::int64_t> args,
@@ -410,45 +468,59 @@ void add(const std::string& workload, Bench bench, std::initializer_list<std::in
 
 // Finds and churn, with each map's default hasher (suffix "") or all with
 // same_hash (suffix "_samehash").
-template <class Absl, class Boost, class Tophash, class AbslS, class BoostS, class TophashS>
+// The maps of every workload, for key type K and hasher H (void: each map's
+// default), in the order they run.
+template <class K, class H>
+struct maps_of {
+    template <class Default>
+    using h = std::conditional_t<std::is_void_v<H>, Default, H>;
+    using absl_t = absl_map<K, h<absl::Hash<K>>>;
+    using boost_t = boost_map<K, h<boost::hash<K>>>;
+    using boost_concurrent_t = boost_concurrent_or_absent<K, h<boost::hash<K>>>;
+    using tophash_t = tophash_map<K, h<std::hash<K>>>;
+    template <class Bench>
+    static void add(const std::string& workload, Bench bench,
+                    std::initializer_list<std::int64_t> args, bool once = false) {
+        ::add<absl_t, boost_t, boost_concurrent_t, tophash_t>(workload, bench, args, once);
+    }
+};
+
+// Finds and churn, with each map's default hasher (suffix "") or all with
+// same_hash (suffix "_samehash").
+template <class U, class S>
 void register_lookups_and_churn(const std::string& suffix) {
     const std::initializer_list<std::int64_t> sizes = {1 << 10, 1 << 16, 1 << 20, 1 << 23};
-    add<Absl, Boost, Tophash>("find_hit" + suffix, TOPHASH_BENCH(BM_find, true), sizes);
-    add<Absl, Boost, Tophash>("find_miss" + suffix, TOPHASH_BENCH(BM_find, false), sizes);
-    add<Absl, Boost, Tophash>("find_bulk" + suffix, TOPHASH_BENCH(BM_find_bulk),
-                              {1 << 16, 1 << 20, 1 << 23});
-    add<AbslS, BoostS, TophashS>("find_str16" + suffix, TOPHASH_BENCH(BM_find_string, 16),
-                                 {1 << 16, 1 << 20});
-    add<AbslS, BoostS, TophashS>("find_str48" + suffix, TOPHASH_BENCH(BM_find_string, 48),
-                                 {1 << 16, 1 << 20});
-    add<Absl, Boost, Tophash>("churn" + suffix, TOPHASH_BENCH(BM_churn), {1 << 20});
+    U::add("find_hit" + suffix, TOPHASH_BENCH(BM_find, true), sizes);
+    U::add("find_miss" + suffix, TOPHASH_BENCH(BM_find, false), sizes);
+    U::add("find_bulk" + suffix, TOPHASH_BENCH(BM_find_bulk), {1 << 16, 1 << 20, 1 << 23});
+    S::add("find_str16" + suffix, TOPHASH_BENCH(BM_find_string, 16), {1 << 16, 1 << 20});
+    S::add("find_str48" + suffix, TOPHASH_BENCH(BM_find_string, 48), {1 << 16, 1 << 20});
+    U::add("churn" + suffix, TOPHASH_BENCH(BM_churn), {1 << 20});
 }
 
 void register_all() {
     using std::string;
-    register_lookups_and_churn<absl_map<>, boost_map<>, tophash_map<>, absl_map<string>,
-                               boost_map<string>, tophash_map<string>>("");
-    register_lookups_and_churn<
-        absl_map<key_t, same_hash<key_t>>, boost_map<key_t, same_hash<key_t>>,
-        tophash_map<key_t, same_hash<key_t>>, absl_map<string, same_hash<string>>,
-        boost_map<string, same_hash<string>>, tophash_map<string, same_hash<string>>>("_samehash");
+    using u = maps_of<key_t, void>;
+    register_lookups_and_churn<u, maps_of<string, void>>("");
+    register_lookups_and_churn<maps_of<key_t, same_hash<key_t>>,
+                               maps_of<string, same_hash<string>>>("_samehash");
     add<absl_map<>, tophash_node_map<>>("find_hit_node", TOPHASH_BENCH(BM_find, true),
                                         {1 << 16, 1 << 20});
-    add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k", TOPHASH_BENCH(BM_iterate, false),
-                                                {10000});
-    add<absl_map<>, boost_map<>, tophash_map<>>("iterate10k_90pct_erased",
-                                                TOPHASH_BENCH(BM_iterate, true), {10000});
-    add<absl_map<>, boost_map<>, tophash_map<>>("churn_windows", TOPHASH_BENCH(BM_churn_windows),
-                                                {1 << 20}, true);
-    add<absl_counted, boost_counted, tophash_counted>("memory", TOPHASH_BENCH(BM_memory),
-                                                      {1 << 20, 1 << 23}, true);
-    add<absl_map<>, boost_map<>, tophash_map<>>("grow", TOPHASH_BENCH(BM_grow), {1 << 23}, true);
+    u::add("iterate10k", TOPHASH_BENCH(BM_iterate, false), {10000});
+    u::add("iterate10k_90pct_erased", TOPHASH_BENCH(BM_iterate, true), {10000});
+    u::add("churn_windows", TOPHASH_BENCH(BM_churn_windows), {1 << 20}, true);
+    add<absl_counted, boost_counted, boost_concurrent_counted_or_absent, tophash_counted>(
+        "memory", TOPHASH_BENCH(BM_memory), {1 << 20, 1 << 23}, true);
+    u::add("grow", TOPHASH_BENCH(BM_grow), {1 << 23}, true);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     register_all();
+    // Read by report.py: which Boost the Boost columns are.
+    benchmark::AddCustomContext("boost_version", BOOST_LIB_VERSION);
+    benchmark::AddCustomContext("boost_concurrent", TOPHASH_BENCH_BOOST_CONCURRENT ? "yes" : "no");
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -3,22 +3,57 @@
 # SPDX-License-Identifier: Apache-2.0
 """Compares two benchmark runs of scripts/bench (two commits or two machines).
 
-    bench/compare.py bench/results/A bench/results/B [--noise 0.10] [--noise-concurrent 0.30]
+    bench/compare.py bench/results/A bench/results/B [--floor 0.05] [--floor-concurrent 0.10] [-k 2]
 
 A and B are result prefixes (the path without .map.json / .concurrent.jsonl;
 a path to one of those files or to the .md report is accepted too).
-Prints, per workload, tophash's figure in A and B and the change; a change
-beyond the noise threshold is flagged as REGRESSION or improvement. Time-like
-figures (ns, latency percentiles) regress when they grow; throughput (Mops/s)
-when it shrinks. The ratios to absl (single thread) and to
-tbb::concurrent_hash_map (concurrent) are compared too: absolute figures on a
-shared machine drift together, and the ratios less.
+
+For every tophash figure it prints A, B and the change. The noise model:
+- Every figure is a median of repetitions; its spread s is half their range
+  relative to the median. A change is noise unless it exceeds
+  max(floor, k * (s_A + s_B)): wider rows earn wider bands. A run without
+  repetitions (s unknown) gets the old fixed bands: 10% single thread, 30%
+  concurrent.
+- A ratio (tophash / absl single thread, tophash / each concurrent peer)
+  cancels the drift the machine applies to every map alike; its spread is the
+  sum of both maps'. An absolute figure (ns, Mops/s) is flagged only when its
+  ratio to the same row's peer moved beyond noise too: if absl got 20% slower
+  alongside tophash, the machine changed, not the code (shown as "drift").
+Time-like figures (ns, latency percentiles, bytes) regress when they grow;
+throughput (Mops/s) when it shrinks. Growth latency percentiles and churn
+windows are single runs and use the fixed bands. Two runs of the same commit
+should compare clean; the exit status is the number of regressions (max 100).
 """
 import argparse
 import json
 import os
 import re
+import statistics
 import sys
+from collections import defaultdict
+
+
+class figure:
+    def __init__(self, value, kind, spread=None, ratio_key=None, concurrent=False):
+        self.value = value          # the median
+        self.kind = kind            # "time" (lower is better) or "throughput"
+        self.spread = spread        # relative half-range of the repetitions, None: unknown
+        self.ratio_key = ratio_key  # the figure that tells machine drift from code
+        self.concurrent = concurrent
+
+
+def spread_of(values):
+    if len(values) < 2:
+        return None
+    m = statistics.median(values)
+    return (max(values) - min(values)) / 2 / m if m else None
+
+
+def add_spreads(*s):
+    return None if any(x is None for x in s) else sum(s)
+
+
+UNIT = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
 def map_figures(prefix):
@@ -27,34 +62,42 @@ def map_figures(prefix):
     if not os.path.exists(path):
         return out
     data = json.load(open(path))
-    by = {}
     benches = [b for b in data["benchmarks"] if not b.get("error_occurred")]
+    reps = defaultdict(list)
+    for b in benches:
+        if b.get("run_type") == "iteration":
+            reps[b.get("run_name", b["name"])].append(b["real_time"] * UNIT[b["time_unit"]])
+    by = {}
     medians = [b for b in benches if b.get("aggregate_name") == "median"]
     for b in medians or [b for b in benches if b.get("run_type") != "aggregate"]:
         by[b.get("run_name", b["name"]) if medians else b["name"]] = b
-    unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
     for name, b in by.items():
         parts = name.split("/")
         if len(parts) < 3 or parts[1] != "tophash":
             continue
         workload, arg = parts[0], parts[2]
-        t = b["real_time"] * unit[b["time_unit"]]
-        absl = by.get(name.replace("/tophash/", "/absl/"))
-        if workload == "grow":
-            for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "p99.99_ns", "p99.999_ns",
-                        "max_ns"):
+        t = b["real_time"] * UNIT[b["time_unit"]]
+        absl_name = name.replace("/tophash/", "/absl/")
+        absl = by.get(absl_name)
+        if workload == "grow":  # one run each: fixed bands
+            for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "p99.99_ns", "p99.999_ns", "max_ns"):
                 if key in b:
-                    out[f"grow/{arg} {key}"] = (b[key], "time")
-                    if absl and key in absl:
-                        out[f"grow/{arg} {key} vs absl"] = (b[key] / absl[key], "time")
-        elif workload == "memory":  # lower is better, like a time
-            out[f"memory/{arg} bytes/element"] = (b["bytes_per_element"], "time")
+                    rk = f"grow/{arg} {key} vs absl" if absl and key in absl else None
+                    out[f"grow/{arg} {key}"] = figure(b[key], "time", ratio_key=rk)
+                    if rk:
+                        out[rk] = figure(b[key] / absl[key], "time")
+        elif workload == "memory":  # deterministic
+            out[f"memory/{arg} bytes/element"] = figure(b["bytes_per_element"], "time", 0.0)
         elif workload == "churn_windows":
-            out[f"churn_windows/{arg} slowest/fastest"] = (b["slowest_over_fastest"], "time")
+            out[f"churn_windows/{arg} slowest/fastest"] = figure(b["slowest_over_fastest"], "time")
         else:
-            out[f"{workload}/{arg} ns"] = (t, "time")
+            s = spread_of(reps.get(name, []))
+            rk = f"{workload}/{arg} vs absl" if absl else None
+            out[f"{workload}/{arg} ns"] = figure(t, "time", s, rk)
             if absl:
-                out[f"{workload}/{arg} vs absl"] = (t / (absl["real_time"] * unit[absl["time_unit"]]), "time")
+                sa = spread_of(reps.get(absl_name, []))
+                out[rk] = figure(t / (absl["real_time"] * UNIT[absl["time_unit"]]), "time",
+                                 add_spreads(s, sa))
     # Repetitions run in random order, so the file's order is arbitrary:
     # sort by workload, then size numerically.
     def natural(key):
@@ -62,24 +105,38 @@ def map_figures(prefix):
     return dict(sorted(out.items(), key=lambda kv: natural(kv[0])))
 
 
+# The peers whose ratio is compared: the strongest first. A concurrent
+# absolute figure counts as drift unless its ratio to the first peer present
+# moved too.
+CONCURRENT_PEERS = [("boost::concurrent_flat_map", "boost"), ("tbb::concurrent_hash_map", "tbb")]
+
+
 def concurrent_figures(prefix):
     path = prefix + ".concurrent.jsonl"
     out = {}
     if not os.path.exists(path):
         return out
-    rows = [json.loads(line) for line in open(path) if line.startswith("{")]
-    tbb = {(r["workload"], r["threads"], r.get("hash")): r["mops"] for r in rows
-           if r["map"] == "tbb::concurrent_hash_map"}
-    for r in rows:
-        if r["map"] == "tophash":
-            mode = " same-hash" if r.get("hash") == "same" else ""
-            name = f"{r['workload']} x{r['threads']}{mode}"
-            out[f"{name} Mops/s"] = (r["mops"], "throughput")
-            # Runs of one workload are back to back: the ratio to a peer
-            # cancels much of the machine's drift between two reports.
-            peer = tbb.get((r["workload"], r["threads"], r.get("hash")))
-            if peer:
-                out[f"{name} vs tbb"] = (r["mops"] / peer, "throughput")
+    cells = defaultdict(lambda: defaultdict(list))
+    for line in open(path):
+        if line.startswith("{"):
+            r = json.loads(line)
+            cells[(r["workload"], r["threads"], r.get("hash"))][r["map"]].append(r["mops"])
+    for (workload, threads, hash_mode), row in cells.items():
+        if "tophash" not in row:
+            continue
+        mode = " same-hash" if hash_mode == "same" else ""
+        name = f"{workload} x{threads}{mode}"
+        t = row["tophash"]
+        st = spread_of(t)
+        ratio_key = None
+        for peer, short in CONCURRENT_PEERS:
+            if peer in row:
+                key = f"{name} vs {short}"
+                ratio_key = ratio_key or key
+                out[key] = figure(statistics.median(t) / statistics.median(row[peer]),
+                                  "throughput", add_spreads(st, spread_of(row[peer])), concurrent=True)
+        out[f"{name} Mops/s"] = figure(statistics.median(t), "throughput", st, ratio_key,
+                                       concurrent=True)
     return out
 
 
@@ -102,29 +159,59 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", help="result prefix of the first run")
     parser.add_argument("b", help="result prefix of the second run")
-    parser.add_argument("--noise", type=float, default=0.10,
-                        help="relative change treated as noise (single thread: medians of 3)")
-    # Concurrent cells are single runs: two reports of the same code on the
-    # 2-core VM differed by up to 2x in tophash/tbb ratios (most within 25%).
-    parser.add_argument("--noise-concurrent", type=float, default=0.30,
-                        help="relative change treated as noise (concurrent: single runs)")
+    # Calibration, two --quick runs of the same code on the 2-core AMD VM:
+    # absolute medians moved by up to 26% (single thread) and 135%
+    # (concurrent) with the peers alongside; ratios moved by at most 1.32x
+    # the sum of their two spreads (50/25/25 zipf, 2 threads: 49% against
+    # 37.5%), single-thread ratios by at most 0.66x. k = 2 leaves a margin;
+    # the floors cover rows whose repetitions happened to agree.
+    parser.add_argument("--floor", type=float, default=0.05,
+                        help="smallest band, single thread (default 5%%)")
+    parser.add_argument("--floor-concurrent", type=float, default=0.10,
+                        help="smallest band, concurrent (default 10%%)")
+    parser.add_argument("-k", type=float, default=2.0,
+                        help="band = k * (spread A + spread B) when wider than the floor")
     args = parser.parse_args()
     a, b = figures(args.a), figures(args.b)
+
+    def band(fa, fb):
+        s = add_spreads(fa.spread, fb.spread)
+        if s is None:  # no repetitions: the fixed bands of single runs
+            return 0.30 if fa.concurrent else 0.10
+        return max(args.floor_concurrent if fa.concurrent else args.floor, args.k * s)
+
+    def change(fa, fb):
+        return (fb.value - fa.value) / fa.value if fa.value else 0.0
+
+    def beyond(key):
+        """-1 worse, +1 better, 0 within noise."""
+        fa, fb = a[key], b[key]
+        c, n = change(fa, fb), band(fa, fb)
+        if fa.kind == "throughput":
+            c = -c
+        return -1 if c > n else (1 if c < -n else 0)
+
     regressions = 0
-    print(f"{'figure':48} {'A':>14} {'B':>14} {'change':>8}")
-    for key in a:
+    print(f"{'figure':52} {'A':>11} {'B':>11} {'change':>8} {'noise':>7}")
+    for key, fa in a.items():
         if key not in b:
             continue
-        (va, kind), (vb, _) = a[key], b[key]
-        change = (vb - va) / va if va else 0.0
-        noise = args.noise if kind == "time" else args.noise_concurrent
-        worse = change > noise if kind == "time" else change < -noise
-        better = change < -noise if kind == "time" else change > noise
-        flag = "REGRESSION" if worse else ("improvement" if better else "")
-        regressions += worse
-        print(f"{key:48} {va:14.4g} {vb:14.4g} {change:+8.1%} {flag}")
-    print(f"\n{regressions} regression(s) beyond {args.noise:.0%} (single thread) / "
-          f"{args.noise_concurrent:.0%} (concurrent)")
+        fb = b[key]
+        verdict = beyond(key)
+        flag = ""
+        if verdict and fa.ratio_key and fa.ratio_key in a and fa.ratio_key in b \
+                and beyond(fa.ratio_key) != verdict:
+            flag = "drift (the peer moved too)"
+        elif verdict < 0:
+            flag = "REGRESSION"
+            regressions += 1
+        elif verdict > 0:
+            flag = "improvement"
+        print(f"{key:52} {fa.value:11.4g} {fb.value:11.4g} {change(fa, fb):+8.1%} "
+              f"{band(fa, fb):7.1%} {flag}")
+    print(f"\n{regressions} regression(s) beyond noise (band: max(floor {args.floor:.0%} single "
+          f"thread / {args.floor_concurrent:.0%} concurrent, {args.k:g} x the two runs' spreads))")
+    sys.exit(min(regressions, 100))
 
 
 if __name__ == "__main__":

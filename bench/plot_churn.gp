@@ -13,6 +13,6 @@ set grid
 set key bottom right
 set title "Churn over time at steady size 2^20"
 set style data linespoints
-plot data using 1:2 lw 2 pt 7 title "absl::flat_hash_map", \
-     "" using 1:3 lw 2 pt 5 title "boost::unordered_flat_map", \
-     "" using 1:4 lw 3 pt 9 lc rgb "#3a7bd5" title "tophash::concurrent_map"
+# maps: the data's column names after the first (the file's first line).
+plot for [i=1:words(maps)] data using 1:(column(i+1)) lw (word(maps, i) eq "tophash" ? 3 : 2) \
+     pt (5 + 2 * (i % 3)) title word(names, i)

@@ -11,8 +11,8 @@ set ylabel "single-insert latency, ns (log scale)"
 set xlabel "percentile of 2^23 inserts"
 set grid ytics
 set key top left
-set title "Growth without reserve: the slowest inserts (absl's and Boost's are whole-table rehashes)"
+set title "Growth without reserve: the slowest inserts (the others' are whole-table rehashes)"
 set style data linespoints
-plot data using 2:xtic(1) lw 2 pt 7 title "absl::flat_hash_map", \
-     "" using 3 lw 2 pt 5 title "boost::unordered_flat_map", \
-     "" using 4 lw 3 pt 9 lc rgb "#3a7bd5" title "tophash::concurrent_map"
+# maps: the data's column names after the first (the file's first line).
+plot for [i=1:words(maps)] data using (column(i+1)):xtic(1) lw (word(maps, i) eq "tophash" ? 3 : 2) \
+     pt (5 + 2 * (i % 3)) title word(names, i)

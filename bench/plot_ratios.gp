@@ -1,17 +1,26 @@
 # Copyright 2026 The tophash Authors
 # SPDX-License-Identifier: Apache-2.0
-# Bar chart of tophash / absl::flat_hash_map time ratios (log scale; 1 = same speed).
+# Bars of tophash's time as a multiple of absl::flat_hash_map's and of
+# boost::concurrent_flat_map's (column 3; 0 when the run had no Boost), on a
+# linear axis around 1 (= same speed): a log axis made 1.1 and 1.8 look alike.
+# Bars past the top are cut and labelled with their value.
 # gnuplot -e "data='x.ratios'; out='x.png'" bench/plot_ratios.gp
-set terminal png size 900,420 font ",10" noenhanced
+set terminal png size 1000,460 font ",10" noenhanced
 set output out
 set style data histograms
+set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set boxwidth 0.7
-set logscale y
-set yrange [0.01:10]
-set ylabel "tophash time / absl time (lower is better)"
+set boxwidth 0.9
+top = 3.0
+set yrange [0:top]
+set ytics 0.25
+set ylabel "tophash time / peer time (lower is better)"
 set xtics rotate by -35 scale 0
 set grid ytics
-set key off
-set title "tophash::concurrent_map vs absl::flat_hash_map, one thread"
-plot data using 2:xtic(1) lc rgb "#3a7bd5", 1 with lines lc rgb "#d53a3a" lw 2
+set key top left
+set title "tophash::concurrent_map, one thread: time relative to each peer"
+plot data using ($2 < top ? $2 : top):xtic(1) lc rgb "#3a7bd5" title "/ absl::flat_hash_map", \
+     "" using ($3 > 0 ? ($3 < top ? $3 : top) : 0) lc rgb "#e0a030" title "/ boost::concurrent_flat_map", \
+     "" using ($0 - 0.18):($2 >= top ? top - 0.1 : 1/0):(sprintf("%.1f", $2)) with labels notitle, \
+     "" using ($0 + 0.18):($3 >= top ? top - 0.1 : 1/0):(sprintf("%.1f", $3)) with labels notitle, \
+     1 with lines lc rgb "#d53a3a" lw 2 notitle

@@ -12,9 +12,11 @@ set key top left
 set xtics 1
 do for [i=0:1] {
   set title (i == 0 ? "90% find / 5% insert / 5% erase, uniform" : "50% find / 25% insert / 25% erase, uniform")
-  plot data index i using 1:2 with linespoints lw 2 title "tophash", \
-       "" index i using 1:3 with linespoints title "tbb::concurrent_hash_map", \
-       "" index i using 1:4 with linespoints title "libcuckoo", \
-       "" index i using 1:5 with linespoints title "absl+shared_mutex"
+  # Column 3 (Boost) is 0 when the run had no boost::concurrent_flat_map.
+  plot data index i using 1:2 with linespoints lw 3 lc rgb "#3a7bd5" title "tophash", \
+       "" index i using 1:($3 > 0 ? $3 : 1/0) with linespoints lw 2 title "boost::concurrent_flat_map", \
+       "" index i using 1:4 with linespoints title "tbb::concurrent_hash_map", \
+       "" index i using 1:5 with linespoints title "libcuckoo", \
+       "" index i using 1:6 with linespoints title "absl+mutex"
 }
 unset multiplot

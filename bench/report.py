@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 # Copyright 2026 The tophash Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Turns Google Benchmark JSON from bench_group and bench_map into a markdown
-report with every tophash figure as a ratio to absl::flat_hash_map."""
+"""Turns Google Benchmark JSON from bench_group and bench_map, and
+bench_concurrent's JSON lines, into a markdown report with every tophash
+figure as a ratio to absl::flat_hash_map and to boost::concurrent_flat_map
+(when the run had it). Figures are medians of the repetitions; "±x%" is half
+their range relative to the median."""
 import json
+import statistics
 import sys
 from collections import defaultdict
 
@@ -13,17 +17,36 @@ def load(path):
         return json.load(f)
 
 
+def spread(values):
+    """Half the range of the repetitions, relative to their median (0 for one run)."""
+    if len(values) < 2:
+        return 0.0
+    m = statistics.median(values)
+    return (max(values) - min(values)) / 2 / m if m else 0.0
+
+
 def rows(data):
-    """Plain runs, or with --benchmark_repetitions the median of each."""
+    """Plain runs, or with --benchmark_repetitions the median of each, with
+    "spread" set from the repetitions' real times."""
     benches = [b for b in data["benchmarks"] if not b.get("error_occurred")]
     medians = [b for b in benches if b.get("aggregate_name") == "median"]
     if not medians:
         yield from (b for b in benches if b.get("run_type") != "aggregate")
         return
+    reps = defaultdict(list)
+    for b in benches:
+        if b.get("run_type") == "iteration":
+            reps[b.get("run_name", b["name"])].append(b["real_time"])
     for b in medians:
         b = dict(b)
         b["name"] = b["run_name"]
+        b["spread"] = spread(reps.get(b["name"], []))
         yield b
+
+
+def pm(x):
+    """A spread as a cell suffix."""
+    return f" ±{x:.0%}" if x >= 0.005 else ""
 
 
 def ns(b):
@@ -35,26 +58,44 @@ def fmt(x):
     return f"{x:.3g}" if x < 100 else f"{x:,.0f}"
 
 
-def concurrent_table(table, maps, hash_mode):
-    """Rows of one hash mode: Mops/s per map, then tophash as a multiple of each peer."""
+BOOST_CFM = "boost::concurrent_flat_map"
+
+
+def short(m):
+    return "boost_cfm" if m == BOOST_CFM else m
+
+
+def concurrent_table(table, maps, hash_mode, select=lambda workload: True):
+    """Rows of one hash mode: median Mops/s per map (± half the range of its
+    runs), then tophash as a multiple of each peer's median."""
     peers = [m for m in maps if m != "tophash"]
     out = ["| workload | threads | " + " | ".join(maps) + " | " +
-           " | ".join(f"tophash / {p}" for p in peers) + " |",
+           " | ".join(f"tophash / {short(p)}" for p in peers) + " |",
            "|---|---|" + "---|" * (len(maps) + len(peers))]
     for (mode, workload, threads), row in table.items():
-        if mode != hash_mode:
+        if mode != hash_mode or not select(workload):
             continue
-        cells = [f"{row[m]:.1f}" if m in row else "n/a" for m in maps]
-        ratios = [f"{row['tophash'] / row[p]:.2f}x" if "tophash" in row and p in row else ""
+        med = {m: statistics.median(v) for m, v in row.items()}
+        cells = [f"{med[m]:.1f}{pm(spread(row[m]))}" if m in row else "n/a" for m in maps]
+        ratios = [f"{med['tophash'] / med[p]:.2f}x" if "tophash" in med and p in med else ""
                   for p in peers]
         out.append(f"| {workload} | {threads} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return out
 
 
+def concurrent_runs(path):
+    """(hash mode, workload, threads) -> map -> [Mops/s of each run]."""
+    table = defaultdict(lambda: defaultdict(list))
+    runs = [json.loads(line) for line in open(path) if line.startswith("{")]
+    for r in runs:
+        table[(r.get("hash", "default"), r["workload"], r["threads"])][r["map"]].append(r["mops"])
+    return runs, table
+
+
 def concurrent_section(path, scaling_data=None):
     """Markdown for bench_concurrent's JSON lines: Mops/s per map and thread
     count, with tophash's throughput as a multiple of each peer's."""
-    runs = [json.loads(line) for line in open(path) if line.startswith("{")]
+    runs, table = concurrent_runs(path)
     if not runs:
         return []
     maps = []
@@ -62,17 +103,21 @@ def concurrent_section(path, scaling_data=None):
         if r["map"] not in maps:
             maps.append(r["map"])
     cores = runs[0]["cores"]
-    table = defaultdict(dict)
-    for r in runs:
-        table[(r.get("hash", "default"), r["workload"], r["threads"])][r["map"]] = r["mops"]
+    reps = max(len(v) for row in table.values() for v in row.values())
+    boost_note = ("" if BOOST_CFM in maps else
+                  " boost::concurrent_flat_map is absent from this run: no Boost >= 1.83 headers "
+                  "were found (README, \"Benchmarks\", says how to give them).")
     out = ["", f"## Concurrent workloads (Mops/s, higher is better; this machine has {cores} cores)", "",
-           "Keys uint64. Mixes: find/insert/erase percentages over 2^20 keys, half present at the "
+           "Keys uint64 -> uint64 unless the workload says str24->64B (24-byte std::string keys, "
+           "64-byte struct values: tophash reads those under its stripe's shared lock). "
+           "Mixes: find/insert/erase percentages over 2^20 keys, half present at the "
            "start. parallel_load: Boost's benchmark (empty map, 10*N ops: 10% insert-or-increment, "
            "45% lookups of Zipf keys in [1,N], 45% in [N+1,2N]). Thread counts above the core "
            "count are oversubscribed. n/a: tbb::concurrent_unordered_map has no concurrent erase, "
-           "so it runs parallel_load only. Each cell is a single run, the maps of one workload "
-           "back to back: on a shared 2-core VM two reports of the same code differed by up to 2x "
-           "in a tophash/peer ratio (most cells within 25%), so read single cells with care.", "",
+           "so it runs parallel_load only. absl+mutex is absl::flat_hash_map behind one std::mutex "
+           "(a std::shared_mutex swung from 1 to 19 Mops/s at 2 threads within one run on these "
+           f"VMs, so it was replaced). Each cell is the median of {reps} runs, the maps of one "
+           "workload taking turns; ±: half the range of the runs." + boost_note, "",
            "### Each map with its default hasher", ""]
     out += concurrent_table(table, maps, "default")
     if any(mode == "same" for (mode, _, _) in table):
@@ -82,21 +127,21 @@ def concurrent_section(path, scaling_data=None):
     out += ["", "Boost's published parallel_load ratio for boost::concurrent_flat_map over "
             "tbb::concurrent_hash_map (N=5M, skew 0.5, GCC 12 x64): 3.4x at 1 thread, 2.9x at 8 threads."]
     if scaling_data:
-        # Columns in plot_scaling.gp's order: the maps that run the mixes.
-        mix_maps = [m for m in maps if any(m in row for (mode, w, _), row in table.items()
-                                           if w == "90/5/5 uniform" and mode == "default")]
+        # Columns in plot_scaling.gp's order; 0 where a map is absent.
+        order = ["tophash", BOOST_CFM, "tbb::concurrent_hash_map", "libcuckoo", "absl+mutex"]
         with open(scaling_data, "w") as f:
             for workload in ("90/5/5 uniform", "50/25/25 uniform"):
                 f.write(f'# {workload}\n')
                 threads = sorted({t for (mode, w, t) in table if w == workload and mode == "default"})
                 for t in threads:
-                    f.write(f"{t} " + " ".join(str(table[("default", workload, t)].get(m, 0))
-                                               for m in mix_maps) + "\n")
+                    row = table[("default", workload, t)]
+                    f.write(f"{t} " + " ".join(str(statistics.median(row[m]) if m in row else 0)
+                                               for m in order) + "\n")
                 f.write("\n\n")
     return out
 
 
-PEERS = ("absl", "boost_flat", "tophash")
+PEERS = ("absl", "boost_flat", "boost_concurrent", "tophash")
 PERCENTILES = ["p50_ns", "p99_ns", "p99.9_ns", "p99.99_ns", "p99.999_ns", "max_ns"]
 
 
@@ -118,10 +163,14 @@ def row_key(item):
     return (rank, base, int(arg) if arg.isdigit() else 0)
 
 
-def time_table(by, ratios, same_hash):
-    """Single-thread time rows: each map's ns/op and its ratio to absl."""
-    out = ["| workload | elements | absl ns/op | boost_flat ns/op | boost_flat / absl | "
-           "tophash ns/op | tophash / absl |", "|---|---|---|---|---|---|---|"]
+def time_table(by, ratios, same_hash, peers):
+    """Single-thread time rows: each map's ns/op (median ± spread of the
+    repetitions), tophash's ratio to absl and to boost::concurrent_flat_map."""
+    others = [p for p in peers if p != "tophash"]
+    has_cfm = "boost_concurrent" in peers
+    out = ["| workload | elements | " + " | ".join(f"{p} ns/op" for p in others) +
+           " | tophash ns/op | tophash / absl |" + (" tophash / boost_concurrent |" if has_cfm else ""),
+           "|---|---|" + "---|" * (len(others) + 2 + has_cfm)]
     special = ("grow", "churn_windows", "memory")
     for (workload, arg), impls in sorted(by.items(), key=row_key):
         if workload in special or workload.endswith("_samehash") != same_hash:
@@ -129,12 +178,17 @@ def time_table(by, ratios, same_hash):
         if "absl" not in impls or "tophash" not in impls:
             continue
         a, t = ns(impls["absl"]), ns(impls["tophash"])
-        b = ns(impls["boost_flat"]) if "boost_flat" in impls else None
+        c = ns(impls["boost_concurrent"]) if "boost_concurrent" in impls else None
         name = workload.replace("_samehash", "")
         if not same_hash:
-            ratios.append((f"{name} {size_label(arg)}", t / a))
-        bcells = f"{fmt(b)} | {b / a:.2f}" if b else " | "
-        out.append(f"| {name} | {size_label(arg)} | {fmt(a)} | {bcells} | {fmt(t)} | {t / a:.2f} |")
+            ratios.append((f"{name} {size_label(arg)}", t / a, t / c if c else 0))
+        cells = [f"{fmt(ns(impls[p]))}{pm(impls[p].get('spread', 0))}" if p in impls else ""
+                 for p in others]
+        row = (f"| {name} | {size_label(arg)} | " + " | ".join(cells) +
+               f" | {fmt(t)}{pm(impls['tophash'].get('spread', 0))} | {t / a:.2f} |")
+        if has_cfm:
+            row += f" {t / c:.2f} |" if c else " |"
+        out.append(row)
     return out
 
 
@@ -157,37 +211,45 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
     out.append("")
 
     m = load(map_json)
+    ctx = m.get("context", {})
     by = defaultdict(dict)  # (workload, arg) -> impl -> bench
     for b in rows(m):
         parts = b["name"].split("/")
         workload, impl, arg = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
         by[(workload, arg)][impl] = b
+    peers = [p for p in PEERS if any(p in impls for impls in by.values())]
+    boost = ctx.get("boost_version", "?").replace("_", ".")
+    if "boost_concurrent" in peers:
+        boost_note = (f"boost_flat is boost::unordered_flat_map and boost_concurrent "
+                      f"boost::concurrent_flat_map, both Boost {boost}.")
+    else:
+        boost_note = (f"boost_flat is boost::unordered_flat_map (Boost {boost}). "
+                      "**boost::concurrent_flat_map is absent from this run**: no Boost >= 1.83 "
+                      "headers were found (README, \"Benchmarks\", says how to give them).")
     out += ["## Single thread (ratio < 1: faster than absl)", "",
             "uint64 -> uint64 unless the workload says str16/str48 (std::string keys of 16/48 "
-            "bytes); boost_flat is boost::unordered_flat_map (Boost 1.81). Each map with its "
-            "default hasher: absl::Hash, boost::hash, tophash's std::hash post-mixed.", ""]
-    out += time_table(by, ratios, same_hash=False)
+            f"bytes). {boost_note} Each map with its default hasher: absl::Hash, boost::hash, "
+            "tophash's std::hash post-mixed. Medians of the repetitions; ±: half their range.", ""]
+    out += time_table(by, ratios, same_hash=False, peers=peers)
     if any(w.endswith("_samehash") for (w, _) in by):
         out += ["", "### Same hash for every map", "",
-                "All three maps hash with absl::Hash, declared avalanching so that neither Boost "
+                "Every map hashes with absl::Hash, declared avalanching so that neither Boost "
                 "nor tophash mixes it again: what differs is the table.", ""]
-        out += time_table(by, [], same_hash=True)
+        out += time_table(by, [], same_hash=True, peers=peers)
     mem = sorted(((k, v) for k, v in by.items() if k[0] == "memory"), key=row_key)
     if mem:
         out += ["", "## Memory (allocator accounting, after n inserts without reserve)", "",
-                "| elements | absl B/element | boost_flat B/element | tophash B/element | "
-                "tophash / absl | empty map: absl | boost_flat | tophash |",
-                "|---|---|---|---|---|---|---|---|"]
+                "| elements | " + " | ".join(f"{p} B/element" for p in peers) +
+                " | tophash / absl | " + " | ".join(f"empty {p}" for p in peers) + " |",
+                "|---|" + "---|" * (2 * len(peers) + 1)]
         for (workload, arg), impls in mem:
             if "absl" in impls and "tophash" in impls:
                 a, t = impls["absl"], impls["tophash"]
-                b = impls.get("boost_flat", {})
-                bpe = f"{b['bytes_per_element']:.1f}" if b else ""
-                bempty = f"{b['empty_map_bytes']:.0f} B" if b else ""
-                out.append(f"| {size_label(arg)} | {a['bytes_per_element']:.1f} | {bpe} | "
-                           f"{t['bytes_per_element']:.1f} | "
-                           f"{t['bytes_per_element'] / a['bytes_per_element']:.2f} | "
-                           f"{a['empty_map_bytes']:.0f} B | {bempty} | {t['empty_map_bytes']:.0f} B |")
+                bpe = [f"{impls[p]['bytes_per_element']:.1f}" if p in impls else "" for p in peers]
+                empty = [f"{impls[p]['empty_map_bytes']:.0f} B" if p in impls else "" for p in peers]
+                out.append(f"| {size_label(arg)} | " + " | ".join(bpe) +
+                           f" | {t['bytes_per_element'] / a['bytes_per_element']:.2f} | " +
+                           " | ".join(empty) + " |")
     win = [(k, v) for k, v in by.items() if k[0] == "churn_windows"]
     if win:
         out += ["", "## Churn over time (ns per erase+insert pair, successive windows of 2M pairs, "
@@ -211,20 +273,23 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
     if grow:
         out += ["", "## Growth: inserting into an empty map without reserve", "",
                 "Latency of single inserts, measured one by one (clock reads included).", "",
-                "| elements | metric | absl | boost_flat | tophash | tophash / absl |",
-                "|---|---|---|---|---|---|"]
+                "| elements | metric | " + " | ".join(peers) + " | tophash / absl |" +
+                (" tophash / boost_concurrent |" if "boost_concurrent" in peers else ""),
+                "|---|---|" + "---|" * (len(peers) + 1 + ("boost_concurrent" in peers))]
         for (workload, arg), impls in grow:
             if "absl" not in impls or "tophash" not in impls:
                 continue
-            a, t, b = impls["absl"], impls["tophash"], impls.get("boost_flat", {})
+            a, t, c = impls["absl"], impls["tophash"], impls.get("boost_concurrent")
             for key in ["ns_per_insert"] + PERCENTILES:
                 if key in a and key in t:
-                    bcell = fmt(b[key]) if key in b else ""
-                    out.append(f"| {size_label(arg)} | {key} | {fmt(a[key])} | {bcell} | "
-                               f"{fmt(t[key])} | {t[key] / a[key]:.3f} |")
-                    if key in ("ns_per_insert", "max_ns"):
+                    cells = [fmt(impls[p][key]) if p in impls and key in impls[p] else "" for p in peers]
+                    row = f"| {size_label(arg)} | {key} | " + " | ".join(cells) + f" | {t[key] / a[key]:.3f} |"
+                    if "boost_concurrent" in peers:
+                        row += f" {t[key] / c[key]:.3f} |" if c and key in c else " |"
+                    out.append(row)
+                    if key in ("ns_per_insert", "p99_ns", "p99.9_ns"):
                         ratios.append((f"grow {key.replace('_ns', '').replace('ns_per_', '')}",
-                                       t[key] / a[key]))
+                                       t[key] / a[key], t[key] / c[key] if c and key in c else 0))
             if prefix:
                 present = [impl for impl in PEERS if impl in impls]
                 with open(prefix + ".growth", "w") as f:
@@ -237,8 +302,8 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
     print("\n".join(out))
     if prefix:
         with open(prefix + ".ratios", "w") as f:
-            for label, r in ratios:
-                f.write(f'"{label}" {r:.4f}\n')
+            for label, r, rc in ratios:
+                f.write(f'"{label}" {r:.4f} {rc:.4f}\n')
 
 
 if __name__ == "__main__":
