@@ -341,6 +341,24 @@ class harness {
                         seen = value_id(x);
                     });
                     if (did != (ref_.count(k) == 1) || (did && seen != ref_[k])) fail("cvisit", at);
+                    // Bulk lookup of up to 100 keys (batches of bulk_visit_size
+                    // and a partial one), present and absent, repeats allowed.
+                    std::vector<K> keys;
+                    std::size_t expect = 0;
+                    for (std::uint64_t i = 0; i < arg % 101; ++i) {
+                        const std::uint64_t q = (k + i * 7) % 64;
+                        keys.push_back(make<K>(q));
+                        expect += ref_.count(q);
+                    }
+                    std::size_t calls = 0;
+                    const auto hits = m_.cvisit(keys.begin(), keys.end(), [&](const auto& e) {
+                        ++calls;
+                        const auto it = ref_.find(id_of(e.first));
+                        if (it == ref_.end() || it->second != value_id(e.second)) {
+                            fail("bulk cvisit visited a wrong element", at);
+                        }
+                    });
+                    if (hits != expect || calls != expect) fail("bulk cvisit count", at);
                 });
                 break;
             case 11: {

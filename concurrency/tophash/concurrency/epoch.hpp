@@ -77,7 +77,7 @@ class epoch_guard {
             // The announcement must be visible before this thread loads any
             // pointer it will dereference (a store-load ordering). Either this
             // fence, or the reclaimer's membarrier, provides it.
-            if (reader_fence_needed) {
+            if (__builtin_expect(reader_fence_needed, 0)) {
                 std::atomic_thread_fence(std::memory_order_seq_cst);
             } else {
                 std::atomic_signal_fence(std::memory_order_seq_cst);

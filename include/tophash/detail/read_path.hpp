@@ -74,6 +74,7 @@ inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, 
     size_type n = 0;
     std::uint64_t hashes[bulk_batch];
     It keys[bulk_batch];
+    bucket_type heads[bulk_batch];
     while (first != last) {
         std::size_t m = 0;
         for (; m < bulk_batch && first != last; ++m, ++first) {
@@ -81,21 +82,31 @@ inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, 
             hashes[m] = hash_of(*first);
         }
         concurrency::epoch_guard eg;
+        // Each key's chain is located once. A resize that moves it before the
+        // probe is caught there (the chain reads evacuated, or its version
+        // moved), and that key is looked up again from the root.
         for (std::size_t i = 0; i < m; ++i) {
             const located at = locate(hashes[i]);
-            if (at.table != nullptr) __builtin_prefetch(at.table->head(at.index).ctrl());
+            heads[i] = at.table != nullptr ? at.table->head(at.index) : bucket_type();
+            if (at.table != nullptr) __builtin_prefetch(heads[i].ctrl());
         }
         for (std::size_t i = 0; i < m; ++i) {
-            const located at = locate(hashes[i]);
-            if (at.table == nullptr) continue;
-            const bucket_type head = at.table->head(at.index);
-            const auto match = head->match_group().match(simd::tag_from_hash(hashes[i]));
-            if (match) __builtin_prefetch(head->slot_at(match.lowest()));
+            if (heads[i] == nullptr) continue;
+            const auto match = heads[i]->match_group().match(simd::tag_from_hash(hashes[i]));
+            if (match) __builtin_prefetch(heads[i]->slot_at(match.lowest()));
         }
         for (std::size_t i = 0; i < m; ++i) {
+            if (heads[i] == nullptr) continue;
             if constexpr (lock_free_reads) {
                 std::optional<value_type> v;
-                if (read_lock_free(hashes[i], *keys[i], &v)) {
+                const bucket_type head = heads[i];
+                const std::uint64_t ver = head->read_begin();
+                int r = scan_lock_free(head, simd::tag_from_hash(hashes[i]), *keys[i], ver, &v);
+                if (r < 0 || (r == 0 && head->evacuated())) {
+                    v.reset();
+                    r = read_lock_free(hashes[i], *keys[i], &v);
+                }
+                if (r > 0) {
                     ++n;
                     callback_scope rg(this);
                     found(static_cast<const value_type&>(*v));
@@ -144,7 +155,8 @@ inline int concurrent_table<S, H, E, A>::scan_lock_free(bucket_type head, simd::
                                                         const K& key, std::uint64_t v,
                                                         std::optional<value_type>* out) const {
     unsigned hops = 0;
-    for (bucket_type b = head; b != nullptr; b = b->next()) {
+    bucket_type b = head;  // a head is never null: no test before the first bucket
+    do {
         const auto g = b->match_group();
         for (unsigned i : g.match(tag)) {
             const element_type* sl = b->slot_at(i);
@@ -160,11 +172,12 @@ inline int concurrent_table<S, H, E, A>::scan_lock_free(bucket_type head, simd::
                 if (eq_(k, key)) return 1;
             }
         }
-        if (g.match_empty_rest()) break;
+        if (__builtin_expect(static_cast<bool>(g.match_empty_rest()), 1)) break;
         // A chain rewritten under us could send us round in circles; a
         // periodic check bounds the walk.
         if ((++hops & 7) == 0 && !head->read_validate(v)) return -1;
-    }
+        b = b->next();
+    } while (b != nullptr);
     return head->read_validate(v) ? 0 : -1;
 }
 
