@@ -89,7 +89,7 @@ struct tophash_map {
     static constexpr const char* name = "tophash";
     static constexpr bool concurrent_erase = true;
     using K = typename KV::key_type;
-    tophash::concurrent_map<K, typename KV::mapped_type, hash_or<H, std::hash<K>>> m;
+    tophash::concurrent_map<K, typename KV::mapped_type, hash_or<H, tophash::hash<K>>> m;
     bool find(u64 k) const { return m.contains(KV::key(k)); }
     bool insert(u64 k) { return m.emplace(KV::key(k), KV::value(k)); }
     bool erase(u64 k) { return m.erase(KV::key(k)); }

@@ -107,7 +107,7 @@ template <class K = key_t, class H = void>
 using boost_concurrent_or_absent = absent;
 #endif
 
-template <class K = key_t, class H = std::hash<K>>
+template <class K = key_t, class H = tophash::hash<K>>
 struct tophash_map {
     static constexpr const char* name = "tophash";
     tophash::concurrent_map<K, key_t, H> m;
@@ -128,7 +128,7 @@ struct tophash_map {
 
 // The node map under the same adapter, for the flat-versus-node figure
 // (workload find_hit_node; named "tophash" so that the report's columns fit).
-template <class K = key_t, class H = std::hash<K>>
+template <class K = key_t, class H = tophash::hash<K>>
 struct tophash_node_map {
     static constexpr const char* name = "tophash";
     tophash::concurrent_node_map<K, key_t, H> m;
@@ -429,7 +429,7 @@ using boost_concurrent_counted_or_absent = absent;
 #endif
 struct tophash_counted {
     static constexpr const char* name = "tophash";
-    tophash::concurrent_map<key_t, key_t, std::hash<key_t>, std::equal_to<key_t>,
+    tophash::concurrent_map<key_t, key_t, tophash::hash<key_t>, std::equal_to<key_t>,
                             counted_pair_allocator<key_t, key_t>>
         m;
     void insert(key_t k, key_t v) { m.emplace(k, v); }
@@ -477,7 +477,7 @@ struct maps_of {
     using absl_t = absl_map<K, h<absl::Hash<K>>>;
     using boost_t = boost_map<K, h<boost::hash<K>>>;
     using boost_concurrent_t = boost_concurrent_or_absent<K, h<boost::hash<K>>>;
-    using tophash_t = tophash_map<K, h<std::hash<K>>>;
+    using tophash_t = tophash_map<K, h<tophash::hash<K>>>;
     template <class Bench>
     static void add(const std::string& workload, Bench bench,
                     std::initializer_list<std::int64_t> args, bool once = false) {

@@ -16,10 +16,11 @@
 #include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/node_storage.hpp"
+#include "tophash/hash.hpp"
 
 namespace tophash {
 
-template <class Key, class T, class Hash = std::hash<Key>, class Pred = std::equal_to<Key>,
+template <class Key, class T, class Hash = ::tophash::hash<Key>, class Pred = std::equal_to<Key>,
           class Allocator = std::allocator<std::pair<const Key, T>>>
 class concurrent_node_map
     : public detail::basic_map<detail::node_storage<detail::map_kind<Key, T>, Allocator>, Hash,

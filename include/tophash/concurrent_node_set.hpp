@@ -16,10 +16,11 @@
 #include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/node_storage.hpp"
+#include "tophash/hash.hpp"
 
 namespace tophash {
 
-template <class Key, class Hash = std::hash<Key>, class Pred = std::equal_to<Key>,
+template <class Key, class Hash = ::tophash::hash<Key>, class Pred = std::equal_to<Key>,
           class Allocator = std::allocator<Key>>
 class concurrent_node_set
     : public detail::basic_set<detail::node_storage<detail::set_kind<Key>, Allocator>, Hash, Pred,

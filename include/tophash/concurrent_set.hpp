@@ -15,10 +15,11 @@
 #include "tophash/detail/deduction_guides.hpp"
 #include "tophash/detail/element_kinds.hpp"
 #include "tophash/detail/flat_storage.hpp"
+#include "tophash/hash.hpp"
 
 namespace tophash {
 
-template <class Key, class Hash = std::hash<Key>, class Pred = std::equal_to<Key>,
+template <class Key, class Hash = ::tophash::hash<Key>, class Pred = std::equal_to<Key>,
           class Allocator = std::allocator<Key>>
 class concurrent_set
     : public detail::basic_set<detail::flat_storage<detail::set_kind<Key>>, Hash, Pred, Allocator> {

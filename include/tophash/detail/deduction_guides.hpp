@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "tophash/detail/ranges.hpp"
+#include "tophash/hash.hpp"
 
 namespace tophash::detail {
 
@@ -68,7 +69,7 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
 #if TOPHASH_HAS_RANGES
 #define TOPHASH_MAP_RANGE_GUIDES_(C)                                                              \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R,                   \
-              class H = std::hash<::tophash::detail::range_key_t<R>>,                             \
+              class H = ::tophash::hash<::tophash::detail::range_key_t<R>>,                       \
               class P = std::equal_to<::tophash::detail::range_key_t<R>>,                         \
               class A = std::allocator<::tophash::detail::range_to_alloc_t<R>>,                   \
               TOPHASH_GUIDE_CHECKS_(H, P, A)>                                                     \
@@ -78,12 +79,12 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
     C(FR&&, R&&, std::size_t, A)                                                                  \
         -> C<::tophash::detail::range_key_t<R>, ::tophash::detail::range_mapped_t<R>,             \
-             std::hash<::tophash::detail::range_key_t<R>>,                                        \
+             ::tophash::hash<::tophash::detail::range_key_t<R>>,                                  \
              std::equal_to<::tophash::detail::range_key_t<R>>, A>;                                \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R, class A,          \
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
     C(FR&&, R&&, A) -> C<::tophash::detail::range_key_t<R>, ::tophash::detail::range_mapped_t<R>, \
-                         std::hash<::tophash::detail::range_key_t<R>>,                            \
+                         ::tophash::hash<::tophash::detail::range_key_t<R>>,                      \
                          std::equal_to<::tophash::detail::range_key_t<R>>, A>;                    \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R, class H, class A, \
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
@@ -92,7 +93,7 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
              std::equal_to<::tophash::detail::range_key_t<R>>, A>;
 #define TOPHASH_SET_RANGE_GUIDES_(C)                                                              \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R,                   \
-              class H = std::hash<std::ranges::range_value_t<R>>,                                 \
+              class H = ::tophash::hash<std::ranges::range_value_t<R>>,                           \
               class P = std::equal_to<std::ranges::range_value_t<R>>,                             \
               class A = std::allocator<std::ranges::range_value_t<R>>,                            \
               TOPHASH_GUIDE_CHECKS_(H, P, A)>                                                     \
@@ -101,12 +102,13 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R, class A,          \
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
     C(FR&&, R&&, std::size_t, A)                                                                  \
-        -> C<std::ranges::range_value_t<R>, std::hash<std::ranges::range_value_t<R>>,             \
+        -> C<std::ranges::range_value_t<R>, ::tophash::hash<std::ranges::range_value_t<R>>,       \
              std::equal_to<std::ranges::range_value_t<R>>, A>;                                    \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R, class A,          \
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
-    C(FR&&, R&&, A) -> C<std::ranges::range_value_t<R>, std::hash<std::ranges::range_value_t<R>>, \
-                         std::equal_to<std::ranges::range_value_t<R>>, A>;                        \
+    C(FR&&, R&&, A)                                                                               \
+        -> C<std::ranges::range_value_t<R>, ::tophash::hash<std::ranges::range_value_t<R>>,       \
+             std::equal_to<std::ranges::range_value_t<R>>, A>;                                    \
     template <::tophash::detail::from_range_tag FR, std::ranges::input_range R, class H, class A, \
               TOPHASH_ALLOC_CHECK_(A)>                                                            \
     C(FR&&, R&&, std::size_t, H, A)                                                               \
@@ -118,13 +120,13 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
 
 // Guides for a map container template C<Key, T, Hash, Pred, Allocator>.
 #define TOPHASH_MAP_DEDUCTION_GUIDES(C)                                                          \
-    template <class It, class H = std::hash<::tophash::detail::iter_key_t<It>>,                  \
+    template <class It, class H = ::tophash::hash<::tophash::detail::iter_key_t<It>>,            \
               class P = std::equal_to<::tophash::detail::iter_key_t<It>>,                        \
               class A = std::allocator<::tophash::detail::iter_to_alloc_t<It>>,                  \
               TOPHASH_ITER_CHECK_(It), TOPHASH_GUIDE_CHECKS_(H, P, A)>                           \
     C(It, It, std::size_t = 0, H = H(), P = P(), A = A())                                        \
         -> C<::tophash::detail::iter_key_t<It>, ::tophash::detail::iter_mapped_t<It>, H, P, A>;  \
-    template <class Key, class T, class H = std::hash<std::remove_const_t<Key>>,                 \
+    template <class Key, class T, class H = ::tophash::hash<std::remove_const_t<Key>>,           \
               class P = std::equal_to<std::remove_const_t<Key>>,                                 \
               class A = std::allocator<std::pair<const Key, T>>, TOPHASH_GUIDE_CHECKS_(H, P, A)> \
     C(std::initializer_list<std::pair<Key, T>>, std::size_t = 0, H = H(), P = P(), A = A())      \
@@ -132,11 +134,11 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
     template <class It, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>               \
     C(It, It, std::size_t, A)                                                                    \
         -> C<::tophash::detail::iter_key_t<It>, ::tophash::detail::iter_mapped_t<It>,            \
-             std::hash<::tophash::detail::iter_key_t<It>>,                                       \
+             ::tophash::hash<::tophash::detail::iter_key_t<It>>,                                 \
              std::equal_to<::tophash::detail::iter_key_t<It>>, A>;                               \
     template <class It, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>               \
     C(It, It, A) -> C<::tophash::detail::iter_key_t<It>, ::tophash::detail::iter_mapped_t<It>,   \
-                      std::hash<::tophash::detail::iter_key_t<It>>,                              \
+                      ::tophash::hash<::tophash::detail::iter_key_t<It>>,                        \
                       std::equal_to<::tophash::detail::iter_key_t<It>>, A>;                      \
     template <class It, class H, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>      \
     C(It, It, std::size_t, H, A)                                                                 \
@@ -144,11 +146,11 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
              std::equal_to<::tophash::detail::iter_key_t<It>>, A>;                               \
     template <class Key, class T, class A, TOPHASH_ALLOC_CHECK_(A)>                              \
     C(std::initializer_list<std::pair<Key, T>>, std::size_t, A)                                  \
-        -> C<std::remove_const_t<Key>, T, std::hash<std::remove_const_t<Key>>,                   \
+        -> C<std::remove_const_t<Key>, T, ::tophash::hash<std::remove_const_t<Key>>,             \
              std::equal_to<std::remove_const_t<Key>>, A>;                                        \
     template <class Key, class T, class A, TOPHASH_ALLOC_CHECK_(A)>                              \
     C(std::initializer_list<std::pair<Key, T>>, A)                                               \
-        -> C<std::remove_const_t<Key>, T, std::hash<std::remove_const_t<Key>>,                   \
+        -> C<std::remove_const_t<Key>, T, ::tophash::hash<std::remove_const_t<Key>>,             \
              std::equal_to<std::remove_const_t<Key>>, A>;                                        \
     template <class Key, class T, class H, class A, TOPHASH_ALLOC_CHECK_(A)>                     \
     C(std::initializer_list<std::pair<Key, T>>, std::size_t, H, A)                               \
@@ -157,30 +159,30 @@ using range_to_alloc_t = std::pair<const range_key_t<R>, range_mapped_t<R>>;
 
 // Guides for a set container template C<Key, Hash, Pred, Allocator>.
 #define TOPHASH_SET_DEDUCTION_GUIDES(C)                                                           \
-    template <class It, class H = std::hash<::tophash::detail::iter_value_t<It>>,                 \
+    template <class It, class H = ::tophash::hash<::tophash::detail::iter_value_t<It>>,           \
               class P = std::equal_to<::tophash::detail::iter_value_t<It>>,                       \
               class A = std::allocator<::tophash::detail::iter_value_t<It>>,                      \
               TOPHASH_ITER_CHECK_(It), TOPHASH_GUIDE_CHECKS_(H, P, A)>                            \
     C(It, It, std::size_t = 0, H = H(), P = P(), A = A())                                         \
         -> C<::tophash::detail::iter_value_t<It>, H, P, A>;                                       \
-    template <class T, class H = std::hash<T>, class P = std::equal_to<T>,                        \
+    template <class T, class H = ::tophash::hash<T>, class P = std::equal_to<T>,                  \
               class A = std::allocator<T>, TOPHASH_GUIDE_CHECKS_(H, P, A)>                        \
     C(std::initializer_list<T>, std::size_t = 0, H = H(), P = P(), A = A()) -> C<T, H, P, A>;     \
     template <class It, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>                \
-    C(It, It, std::size_t, A)                                                                     \
-        -> C<::tophash::detail::iter_value_t<It>, std::hash<::tophash::detail::iter_value_t<It>>, \
-             std::equal_to<::tophash::detail::iter_value_t<It>>, A>;                              \
+    C(It, It, std::size_t, A) -> C<::tophash::detail::iter_value_t<It>,                           \
+                                   ::tophash::hash<::tophash::detail::iter_value_t<It>>,          \
+                                   std::equal_to<::tophash::detail::iter_value_t<It>>, A>;        \
     template <class It, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>                \
-    C(It, It, A)                                                                                  \
-        -> C<::tophash::detail::iter_value_t<It>, std::hash<::tophash::detail::iter_value_t<It>>, \
-             std::equal_to<::tophash::detail::iter_value_t<It>>, A>;                              \
+    C(It, It, A) -> C<::tophash::detail::iter_value_t<It>,                                        \
+                      ::tophash::hash<::tophash::detail::iter_value_t<It>>,                       \
+                      std::equal_to<::tophash::detail::iter_value_t<It>>, A>;                     \
     template <class It, class H, class A, TOPHASH_ITER_CHECK_(It), TOPHASH_ALLOC_CHECK_(A)>       \
     C(It, It, std::size_t, H, A) -> C<::tophash::detail::iter_value_t<It>, H,                     \
                                       std::equal_to<::tophash::detail::iter_value_t<It>>, A>;     \
     template <class T, class A, TOPHASH_ALLOC_CHECK_(A)>                                          \
-    C(std::initializer_list<T>, std::size_t, A) -> C<T, std::hash<T>, std::equal_to<T>, A>;       \
+    C(std::initializer_list<T>, std::size_t, A) -> C<T, ::tophash::hash<T>, std::equal_to<T>, A>; \
     template <class T, class A, TOPHASH_ALLOC_CHECK_(A)>                                          \
-    C(std::initializer_list<T>, A) -> C<T, std::hash<T>, std::equal_to<T>, A>;                    \
+    C(std::initializer_list<T>, A) -> C<T, ::tophash::hash<T>, std::equal_to<T>, A>;              \
     template <class T, class H, class A, TOPHASH_ALLOC_CHECK_(A)>                                 \
     C(std::initializer_list<T>, std::size_t, H, A) -> C<T, H, std::equal_to<T>, A>;               \
     TOPHASH_SET_RANGE_GUIDES_(C)
