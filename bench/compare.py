@@ -20,9 +20,10 @@ For every tophash figure it prints A, B and the change. The noise model:
   ratio to the same row's peer moved beyond noise too: if absl got 20% slower
   alongside tophash, the machine changed, not the code (shown as "drift").
 Time-like figures (ns, latency percentiles, bytes) regress when they grow;
-throughput (Mops/s) when it shrinks. Growth latency percentiles and churn
-windows are single runs and use the fixed bands. Two runs of the same commit
-should compare clean; the exit status is the number of regressions (max 100).
+throughput (Mops/s) when it shrinks. Growth percentiles and churn windows
+take their spreads from the repetitions' counters. Two runs of the same
+commit should compare clean; the exit status is the number of regressions
+(max 100).
 """
 import argparse
 import json
@@ -64,9 +65,15 @@ def map_figures(prefix):
     data = json.load(open(path))
     benches = [b for b in data["benchmarks"] if not b.get("error_occurred")]
     reps = defaultdict(list)
+    counter_reps = defaultdict(lambda: defaultdict(list))  # growth percentiles, churn windows
     for b in benches:
         if b.get("run_type") == "iteration":
-            reps[b.get("run_name", b["name"])].append(b["real_time"] * UNIT[b["time_unit"]])
+            name = b.get("run_name", b["name"])
+            reps[name].append(b["real_time"] * UNIT[b["time_unit"]])
+            for key, value in b.items():
+                if isinstance(value, (int, float)) and (key.endswith("_ns") or key in (
+                        "ns_per_insert", "slowest_over_fastest")):
+                    counter_reps[name][key].append(value)
     by = {}
     medians = [b for b in benches if b.get("aggregate_name") == "median"]
     for b in medians or [b for b in benches if b.get("run_type") != "aggregate"]:
@@ -79,17 +86,21 @@ def map_figures(prefix):
         t = b["real_time"] * UNIT[b["time_unit"]]
         absl_name = name.replace("/tophash/", "/absl/")
         absl = by.get(absl_name)
-        if workload == "grow":  # one run each: fixed bands
+        if workload == "grow":  # spreads from the repetitions' counters
             for key in ("ns_per_insert", "p99_ns", "p99.9_ns", "p99.99_ns", "p99.999_ns", "max_ns"):
                 if key in b:
                     rk = f"grow/{arg} {key} vs absl" if absl and key in absl else None
-                    out[f"grow/{arg} {key}"] = figure(b[key], "time", ratio_key=rk)
+                    st = spread_of(counter_reps[name][key])
+                    out[f"grow/{arg} {key}"] = figure(b[key], "time", st, rk)
                     if rk:
-                        out[rk] = figure(b[key] / absl[key], "time")
+                        sa = spread_of(counter_reps[absl_name][key])
+                        out[rk] = figure(b[key] / absl[key], "time", add_spreads(st, sa))
         elif workload == "memory":  # deterministic
             out[f"memory/{arg} bytes/element"] = figure(b["bytes_per_element"], "time", 0.0)
         elif workload == "churn_windows":
-            out[f"churn_windows/{arg} slowest/fastest"] = figure(b["slowest_over_fastest"], "time")
+            out[f"churn_windows/{arg} slowest/fastest"] = figure(
+                b["slowest_over_fastest"], "time",
+                spread_of(counter_reps[name]["slowest_over_fastest"]))
         else:
             s = spread_of(reps.get(name, []))
             rk = f"{workload}/{arg} vs absl" if absl else None

@@ -22,5 +22,5 @@ set title "tophash::concurrent_map, one thread: time relative to each peer"
 plot data using ($2 < top ? $2 : top):xtic(1) lc rgb "#3a7bd5" title "/ absl::flat_hash_map", \
      "" using ($3 > 0 ? ($3 < top ? $3 : top) : 0) lc rgb "#e0a030" title "/ boost::concurrent_flat_map", \
      "" using ($0 - 0.18):($2 >= top ? top - 0.1 : 1/0):(sprintf("%.1f", $2)) with labels notitle, \
-     "" using ($0 + 0.18):($3 >= top ? top - 0.1 : 1/0):(sprintf("%.1f", $3)) with labels notitle, \
+     "" using ($0 + 0.18):($3 >= top ? top - 0.3 : 1/0):(sprintf("%.1f", $3)) with labels notitle, \
      1 with lines lc rgb "#d53a3a" lw 2 notitle
