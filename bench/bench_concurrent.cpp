@@ -84,33 +84,30 @@ struct same_hash {
 template <class H, class Default>
 using hash_or = std::conditional_t<std::is_void_v<H>, Default, H>;
 
-template <class H = void, class KV = u64_kv>
-struct tophash_map {
-    static constexpr const char* name = "tophash";
+// tophash's API is Boost's to the signature: one adapter serves both.
+template <class Map, class KV>
+struct boost_api_map {
     static constexpr bool concurrent_erase = true;
-    using K = typename KV::key_type;
-    tophash::concurrent_map<K, typename KV::mapped_type, hash_or<H, tophash::hash<K>>> m;
-    bool find(u64 k) const { return m.contains(KV::key(k)); }
-    bool insert(u64 k) { return m.emplace(KV::key(k), KV::value(k)); }
-    bool erase(u64 k) { return m.erase(KV::key(k)); }
-    void increment(u64 k) {
-        m.try_emplace_or_visit(KV::key(k), KV::value(1), [](auto& kv) { KV::bump(kv.second); });
-    }
-};
-
-#if TOPHASH_BENCH_BOOST_CONCURRENT
-template <class H = void, class KV = u64_kv>
-struct boost_map {
-    static constexpr const char* name = "boost::concurrent_flat_map";
-    static constexpr bool concurrent_erase = true;
-    using K = typename KV::key_type;
-    boost::concurrent_flat_map<K, typename KV::mapped_type, hash_or<H, boost::hash<K>>> m;
+    Map m;
     bool find(u64 k) const { return m.contains(KV::key(k)); }
     bool insert(u64 k) { return m.emplace(KV::key(k), KV::value(k)); }
     bool erase(u64 k) { return m.erase(KV::key(k)) == 1; }
     void increment(u64 k) {
         m.try_emplace_or_visit(KV::key(k), KV::value(1), [](auto& kv) { KV::bump(kv.second); });
     }
+};
+template <class H = void, class KV = u64_kv, class K = typename KV::key_type>
+struct tophash_map
+    : boost_api_map<
+          tophash::concurrent_map<K, typename KV::mapped_type, hash_or<H, tophash::hash<K>>>, KV> {
+    static constexpr const char* name = "tophash";
+};
+#if TOPHASH_BENCH_BOOST_CONCURRENT
+template <class H = void, class KV = u64_kv, class K = typename KV::key_type>
+struct boost_map
+    : boost_api_map<
+          boost::concurrent_flat_map<K, typename KV::mapped_type, hash_or<H, boost::hash<K>>>, KV> {
+    static constexpr const char* name = "boost::concurrent_flat_map";
 };
 #endif
 
