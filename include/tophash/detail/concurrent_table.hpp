@@ -289,7 +289,8 @@ class concurrent_table {
     located locate(std::uint64_t h) const noexcept;
     static located locate_in(table_type* t, std::uint64_t h) noexcept;
     template <class K>
-    bool read_lock_free(std::uint64_t h, const K& key, std::optional<value_type>* out) const;
+    bool read_lock_free(std::uint64_t h, const K& key, std::optional<value_type>* out,
+                        bucket_type head = bucket_type()) const;
     template <class K>
     int scan_lock_free(bucket_type head, simd::tag_t tag, const K& key, std::uint64_t v,
                        std::optional<value_type>* out) const;

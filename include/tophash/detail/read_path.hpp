@@ -99,14 +99,7 @@ inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, 
             if (heads[i] == nullptr) continue;
             if constexpr (lock_free_reads) {
                 std::optional<value_type> v;
-                const bucket_type head = heads[i];
-                const std::uint64_t ver = head->read_begin();
-                int r = scan_lock_free(head, simd::tag_from_hash(hashes[i]), *keys[i], ver, &v);
-                if (r < 0 || (r == 0 && head->evacuated())) {
-                    v.reset();
-                    r = read_lock_free(hashes[i], *keys[i], &v);
-                }
-                if (r > 0) {
+                if (read_lock_free(hashes[i], *keys[i], &v, heads[i])) {
                     ++n;
                     callback_scope rg(this);
                     found(static_cast<const value_type&>(*v));
@@ -124,16 +117,21 @@ inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, 
 // the tags are on), retrying if a writer intervened. Only a validated copy of
 // a key reaches the user's equality: a torn or stale {pointer, length} must
 // never be compared. Copies the element into *out when out is not null.
+// `head`, if given, is the chain the caller located earlier under the same
+// guard (bulk lookups); a retry locates the chain afresh from the root.
 template <class S, class H, class E, class A>
 template <class K>
 inline bool concurrent_table<S, H, E, A>::read_lock_free(std::uint64_t h, const K& key,
-                                                         std::optional<value_type>* out) const {
+                                                         std::optional<value_type>* out,
+                                                         bucket_type head) const {
     static_assert(lock_free_reads);
     const simd::tag_t tag = simd::tag_from_hash(h);
-    for (;;) {
-        const located at = locate(h);
-        if (at.table == nullptr) return false;
-        const bucket_type head = at.table->head(at.index);
+    for (;; head = bucket_type()) {
+        if (head == nullptr) {
+            const located at = locate(h);
+            if (at.table == nullptr) return false;
+            head = at.table->head(at.index);
+        }
         const std::uint64_t v = head->read_begin();
         const int r = scan_lock_free(head, tag, key, v, out);
         if (r < 0) continue;
