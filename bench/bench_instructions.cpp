@@ -35,6 +35,14 @@ struct tophash_map {
     bool erase(u64 k) { return m.erase(k) == 1; }
 };
 
+// Counts instructions only inside f (callgrind --instr-atstart=no).
+template <class F>
+void measured(F f) {
+    CALLGRIND_START_INSTRUMENTATION;
+    f();
+    CALLGRIND_STOP_INSTRUMENTATION;
+}
+
 template <class Map>
 int run(const char* op, std::size_t n, std::size_t ops) {
     std::mt19937_64 rng(1);
@@ -44,10 +52,10 @@ int run(const char* op, std::size_t n, std::size_t ops) {
     Map m;
     std::size_t done = 0;
     if (std::strcmp(op, "grow") == 0) {  // n inserts into an empty map
-        CALLGRIND_START_INSTRUMENTATION;
-        for (u64 k : keys)
-            done += m.insert(k);
-        CALLGRIND_STOP_INSTRUMENTATION;
+        measured([&] {
+            for (u64 k : keys)
+                done += m.insert(k);
+        });
         std::printf("ops %zu done %zu\n", n, done);
         return 0;
     }
@@ -61,19 +69,19 @@ int run(const char* op, std::size_t n, std::size_t ops) {
         std::vector<u64> fresh(ops);
         for (auto& f : fresh)
             f = rng() | 1;
-        CALLGRIND_START_INSTRUMENTATION;
-        for (std::size_t i = 0; i < ops; ++i) {
-            u64& slot = keys[probes[i] % n];
-            done += m.erase(slot);
-            slot = fresh[i];
-            done += m.insert(slot);
-        }
-        CALLGRIND_STOP_INSTRUMENTATION;
+        measured([&] {
+            for (std::size_t i = 0; i < ops; ++i) {
+                u64& slot = keys[probes[i] % n];
+                done += m.erase(slot);
+                slot = fresh[i];
+                done += m.insert(slot);
+            }
+        });
     } else {
-        CALLGRIND_START_INSTRUMENTATION;
-        for (u64 p : probes)
-            done += m.find(p);
-        CALLGRIND_STOP_INSTRUMENTATION;
+        measured([&] {
+            for (u64 p : probes)
+                done += m.find(p);
+        });
     }
     std::printf("ops %zu done %zu\n", ops, done);
     return 0;

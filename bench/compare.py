@@ -33,6 +33,8 @@ import statistics
 import sys
 from collections import defaultdict
 
+import report  # bench/report.py: the same spreads and the same parsing
+
 
 class figure:
     def __init__(self, value, kind, spread=None, ratio_key=None, concurrent=False):
@@ -44,10 +46,8 @@ class figure:
 
 
 def spread_of(values):
-    if len(values) < 2:
-        return None
-    m = statistics.median(values)
-    return (max(values) - min(values)) / 2 / m if m else None
+    """report.py's spread, or None (unknown) for a single run."""
+    return report.spread(values) if len(values) >= 2 else None
 
 
 def add_spreads(*s):
@@ -127,12 +127,8 @@ def concurrent_figures(prefix):
     out = {}
     if not os.path.exists(path):
         return out
-    cells = defaultdict(lambda: defaultdict(list))
-    for line in open(path):
-        if line.startswith("{"):
-            r = json.loads(line)
-            cells[(r["workload"], r["threads"], r.get("hash"))][r["map"]].append(r["mops"])
-    for (workload, threads, hash_mode), row in cells.items():
+    _, cells = report.concurrent_runs(path)
+    for (hash_mode, workload, threads), row in cells.items():
         if "tophash" not in row:
             continue
         mode = " same-hash" if hash_mode == "same" else ""
