@@ -11,6 +11,7 @@
 
 #include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
+#include "tophash/detail/page_memory.hpp"
 
 namespace {
 
@@ -44,6 +45,41 @@ TEST(Map, ReserveNThenNInsertsDoesNotGrow) {
             c.emplace(i, i);
         ASSERT_EQ(c.bucket_count(), buckets) << "map(" << n << ") then " << n << " inserts";
     }
+}
+
+// Shortly before growth the next array is allocated and faulted in, so that
+// growth's evacuations take no page faults; growth then uses that array.
+// Only page-backed arrays (std::allocator, 1 MiB or more) are prepared.
+TEST(Map, NextArrayIsPreparedBeforeGrowthAndUsedByIt) {
+    map m;
+    m.reserve(std::size_t{1} << 16);
+    const std::size_t buckets = m.stats().bucket_count;  // head buckets
+    const std::size_t grow_at = m.max_load();
+    std::uint64_t k = 0;
+    for (; k < grow_at * 7 / 8; ++k)
+        m.emplace(k, k);
+    EXPECT_EQ(m.stats().prepared_bytes, 0u) << "7/8 of the way to growth";
+    for (; k + 1 < grow_at; ++k)
+        m.emplace(k, k);
+    ASSERT_EQ(m.stats().bucket_count, buckets) << "grew before its limit";
+    const tophash::map_stats before = m.stats();
+#if TOPHASH_HAVE_PAGE_MEMORY
+    // 2x the buckets' slots (16 B each), all faulted in by now.
+    EXPECT_GE(before.prepared_bytes, 2 * buckets * before.slots_per_bucket * 16) << before;
+    EXPECT_GE(before.bytes, before.prepared_bytes + buckets * before.slots_per_bucket * 16);
+#else
+    EXPECT_EQ(before.prepared_bytes, 0u) << before;
+#endif
+    while (m.stats().bucket_count == buckets) {
+        for (int j = 0; j < 64; ++j, ++k)
+            m.emplace(k, k);
+    }
+    EXPECT_EQ(m.stats().bucket_count, 2 * buckets);
+    EXPECT_EQ(m.stats().prepared_bytes, 0u) << "growth took the prepared array";
+    m.reserve(m.max_load());  // finishes the evacuation
+    ASSERT_EQ(m.size(), k);
+    for (std::uint64_t i = 0; i < k; ++i)
+        ASSERT_EQ(m.find(i), i) << i;
 }
 
 // While elements move between arrays, size() of a map whose contents do not

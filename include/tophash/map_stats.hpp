@@ -32,6 +32,9 @@ struct map_stats {
     std::size_t old_bucket_count = 0;
     std::size_t evacuated_buckets = 0;
     std::size_t bytes = 0;  // memory held by the arrays, buckets and locks
+    // Of `bytes`: the next array's, faulted in ahead of growth (see
+    // docs/design.md, Growth); resident although no element is in it yet.
+    std::size_t prepared_bytes = 0;
 };
 
 inline std::ostream& operator<<(std::ostream& os, const map_stats& s) {
@@ -50,7 +53,9 @@ inline std::ostream& operator<<(std::ostream& os, const map_stats& s) {
     } else {
         os << "none";
     }
-    return os << "\nbytes " << s.bytes << '\n';
+    os << "\nbytes " << s.bytes;
+    if (s.prepared_bytes != 0) os << " (" << s.prepared_bytes << " prepared for growth)";
+    return os << '\n';
 }
 
 }  // namespace tophash

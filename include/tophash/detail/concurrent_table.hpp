@@ -269,6 +269,8 @@ class concurrent_table {
     void grow_after_write(table_type* t) noexcept;
     void grow_for_reserve(table_type* t);
     void publish_new_table(table_type* t, std::size_t nbuckets);
+    void prepare_next(table_type* t) noexcept;
+    void drop_prepared() noexcept;
 
     // evacuation.hpp
     void evacuate_bucket(table_type& t, table_type& o, std::size_t i);
@@ -347,6 +349,11 @@ class concurrent_table {
     std::atomic<table_type*> root_{nullptr};
     std::atomic<std::int64_t> approx_size_{0};
     mutable std::mutex grow_mutex_;
+    // The next array of a growth, allocated and faulted in ahead of it
+    // (growth.hpp); prepared_done_ counts its bytes populated so far. Both
+    // under grow_mutex_.
+    table_type* prepared_ = nullptr;
+    std::size_t prepared_done_ = 0;
     concurrency::retire_list retired_;
     Hash hash_{};
     KeyEqual eq_{};

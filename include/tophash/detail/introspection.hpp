@@ -70,6 +70,14 @@ inline map_stats concurrent_table<S, H, E, A>::stats() const {
         scan(*o, true);
     }
     scan(*t, false);
+    if (prepared_ != nullptr) {
+        // Stripes and the table object, plus the pages faulted in so far.
+        st.prepared_bytes =
+            prepared_->bytes() -
+            prepared_->bucket_count() * (sizeof(bucket_ctrl) + width * sizeof(element_type)) +
+            prepared_done_;
+        st.bytes += st.prepared_bytes;
+    }
     st.size = size();
     st.load_factor = static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
     return st;

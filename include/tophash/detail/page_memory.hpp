@@ -31,5 +31,8 @@ inline constexpr std::size_t page_memory_min_bytes = std::size_t{1} << 20;
 // deallocate_pages may release any page-aligned part of what was allocated.
 void* allocate_pages(std::size_t bytes);
 void deallocate_pages(void* p, std::size_t bytes) noexcept;
+// Faults in [p, p + bytes) of such an allocation now, so that later writes
+// take no page faults. The bytes stay zero.
+void populate_pages(void* p, std::size_t bytes) noexcept;
 
 }  // namespace tophash::detail

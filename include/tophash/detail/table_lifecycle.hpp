@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 #include "tophash/detail/concurrent_table.hpp"
 #include "tophash/detail/exceptions.hpp"
@@ -61,6 +62,9 @@ inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> ta
         t->bucket_mask = nbuckets - 1;
         t->stripe_mask = nstripes - 1;
         t->grow_at = capacity_of(nbuckets);
+        t->prepare_at = memory::template page_backed<element_type>(2 * nbuckets * width)
+                            ? t->grow_at - t->grow_at / prepare_fraction
+                            : t->grow_at;
         // The estimate's error is at most stripes * batch = grow_at / 16.
         const std::size_t batch = t->grow_at / (nstripes * 16);
         t->flush_batch = batch > 0 ? static_cast<std::int64_t>(batch) : 1;
@@ -144,12 +148,12 @@ inline void concurrent_table<S, H, E, A>::free_table(table_type* t) noexcept {
 // its chains and unmapping its pages) and was the slowest insert of the
 // growth (bench_map grow/tophash max_ns). So it is freed in steps of
 // release_step buckets, one per reclaim(), which a writer runs every 64
-// writes while anything is pending: each step costs about what one
-// evacuation does.
-inline constexpr std::size_t release_step = 4096;
-// 4096 buckets: 128 KiB of control blocks and 64 Ki slots. Every multiple of
-// 4096 buckets starts both arrays on a page boundary for pages up to 64 KiB
-// (32 B x 4096 = 128 KiB; slots: 16 x 4096 x sizeof(slot), a multiple of
+// writes while anything is pending: tens of microseconds a step, fewer
+// such inserts than the next array's populate steps (growth.hpp).
+inline constexpr std::size_t release_step = 8192;
+// 8192 buckets: 256 KiB of control blocks and 128 Ki slots. Every multiple of
+// 8192 buckets starts both arrays on a page boundary for pages up to 64 KiB
+// (32 B x 8192 = 256 KiB; slots: 16 x 8192 x sizeof(slot), a multiple of
 // 64 KiB).
 static_assert(release_step * sizeof(bucket_ctrl) % (std::size_t{64} << 10) == 0);
 static_assert(release_step * bucket_width % (std::size_t{64} << 10) == 0);
@@ -192,6 +196,7 @@ inline void concurrent_table<S, H, E, A>::destroy_chain_elements(bucket_type hea
 template <class S, class H, class E, class A>
 inline void concurrent_table<S, H, E, A>::release_all() noexcept {
     retired_.drain();
+    drop_prepared();
     if (table_type* t = root_.load(std::memory_order_relaxed)) {
         if (table_type* o = t->old.load(std::memory_order_relaxed)) destroy_table(o);
         destroy_table(t);
@@ -203,6 +208,9 @@ inline void concurrent_table<S, H, E, A>::release_all() noexcept {
 template <class S, class H, class E, class A>
 inline void concurrent_table<S, H, E, A>::steal(concurrent_table& other) noexcept {
     other.retired_.drain();  // its deleters refer to `other`
+    drop_prepared();
+    prepared_ = std::exchange(other.prepared_, nullptr);
+    prepared_done_ = std::exchange(other.prepared_done_, 0);
     root_.store(other.root_.exchange(nullptr, std::memory_order_relaxed),
                 std::memory_order_relaxed);
     approx_size_.store(other.approx_size_.exchange(0, std::memory_order_relaxed),
