@@ -354,6 +354,7 @@ class concurrent_table {
     // under grow_mutex_.
     table_type* prepared_ = nullptr;
     std::size_t prepared_done_ = 0;
+    std::int64_t populate_resume_ns_ = 0;  // no populate step before this time (growth.hpp)
     concurrency::retire_list retired_;
     Hash hash_{};
     KeyEqual eq_{};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <utility>
 
@@ -13,6 +14,13 @@
 #include "tophash/detail/exceptions.hpp"
 
 namespace tophash::detail {
+
+// Paces the populate steps; the vDSO clock read costs ~20 ns, once per flush.
+inline std::int64_t monotonic_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 // Exact per-stripe counts serve size(); growth needs the total on every
 // insert, which one shared counter would turn into a hot cache line. Each
@@ -161,7 +169,9 @@ inline void concurrent_table<S, H, E, A>::publish_new_table(table_type* t, std::
 // by writes that flush their stripe's count past prepare_at: a few hundred
 // inserts in a growth to 2^23 pay ~0.3 ms each, the rest none. The price is
 // memory: from prepare_at on, the next array is resident although the
-// table may stop growing. Called with grow_mutex_ held; an allocation that
+// table may stop growing. Steps are paced (populate_rest): where faults are
+// dear, part of the array is still unpopulated when growth starts and the
+// evacuations fault it in. Called with grow_mutex_ held; an allocation that
 // fails only leaves growth to fault lazily.
 template <class S, class H, class E, class A>
 inline void concurrent_table<S, H, E, A>::prepare_next(table_type* t) noexcept {
@@ -185,6 +195,8 @@ inline void concurrent_table<S, H, E, A>::prepare_next(table_type* t) noexcept {
                                    : 0;
     const std::size_t from = prepared_done_;
     if (from >= cbytes + sbytes) return;
+    const std::int64_t start = monotonic_ns();
+    if (start < populate_resume_ns_) return;
     const std::size_t to = std::min(from + populate_step, cbytes + sbytes);
     if (from < cbytes) {
         populate_pages(reinterpret_cast<char*>(prepared_->ctrls) + from,
@@ -195,6 +207,8 @@ inline void concurrent_table<S, H, E, A>::prepare_next(table_type* t) noexcept {
         populate_pages(reinterpret_cast<char*>(prepared_->slots) + s, to - cbytes - s);
     }
     prepared_done_ = to;
+    const std::int64_t end = monotonic_ns();
+    populate_resume_ns_ = end + (end - start) * populate_rest;
 }
 
 template <class S, class H, class E, class A>
