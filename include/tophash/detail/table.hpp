@@ -42,12 +42,13 @@ inline constexpr std::size_t prepare_fraction = 16;
 // interruptions, pushed the p99.99 of that growth from 18 to 80 us.
 inline constexpr std::size_t populate_step = std::size_t{2} << 20;
 // After a populate step that took d, none starts for populate_rest x d, so
-// populating (one thread at a time) takes at most half of the wall time. Unpaced, the steps ran
-// back to back wherever faults cost more than the window's inserts (a 1.4 GB next array on a fresh
-// VM: 5.5 ms per step, 3 s in all): in kv_server under redis-benchmark, throughput fell to 5%
-// for 1.5 s and MSET's p99.9 was 88-134 ms. Paced, what is not populated when growth starts is
-// faulted in by the evacuations (p99.9 24 ms); single-thread growth percentiles were unchanged
-// (docs/design.md, Growth).
+// populating (one thread at a time) takes at most half of the wall time.
+// Unpaced, the steps ran back to back wherever faults cost more than the
+// window's inserts (a 1.4 GB next array on a fresh VM: 5.5 ms per step, 3 s
+// in all): in kv_server under redis-benchmark, throughput fell to 5% for
+// 1.5 s and MSET's p99.9 was 88-134 ms. Paced, what is not populated when
+// growth starts is faulted in by the evacuations (p99.9 24 ms);
+// single-thread growth percentiles were unchanged (docs/design.md, Growth).
 inline constexpr std::int64_t populate_rest = 1;
 
 // One stripe per 4 buckets, at most 4096: the lock array stays under 7% of
