@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "tophash/concurrency/ablation.hpp"
 #include "tophash/concurrency/platform.hpp"
 
 namespace tophash::concurrency {
@@ -61,6 +62,11 @@ class epoch_guard {
   public:
     TOPHASH_ALWAYS_INLINE epoch_guard() {
         using namespace epoch_detail;
+#if defined(TOPHASH_ABLATE_EPOCH)
+        r_ = nullptr;
+        outermost_ = false;
+        return;
+#endif
         // The registration call stays out of line and cold: with it inlined
         // into lookups, GCC spilled the lookup's state around it and random
         // finds at 2^20 elements ran 3-4x slower (bench/bench_map find_hit).

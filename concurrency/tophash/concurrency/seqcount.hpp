@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "tophash/concurrency/ablation.hpp"
 #include "tophash/concurrency/backoff.hpp"
 #include "tophash/concurrency/platform.hpp"
 
@@ -18,6 +19,10 @@ namespace tophash::concurrency::seqcount {
 // odd value before the data stores; readers load the data, fence, re-read.
 
 inline void write_begin(std::uint64_t* c) noexcept {
+#if defined(TOPHASH_ABLATE_VERSIONS)
+    (void)c;
+    return;
+#endif
     __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 #if defined(TOPHASH_TSAN)
     __atomic_fetch_add(c, 0, __ATOMIC_RELEASE);  // TSan does not model stand-alone fences
@@ -27,11 +32,19 @@ inline void write_begin(std::uint64_t* c) noexcept {
 }
 
 inline void write_end(std::uint64_t* c) noexcept {
+#if defined(TOPHASH_ABLATE_VERSIONS)
+    (void)c;
+    return;
+#endif
     __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELEASE);
 }
 
 // An even count to validate against (waits out a write in progress).
 inline std::uint64_t read_begin(const std::uint64_t* c) noexcept {
+#if defined(TOPHASH_ABLATE_VERSIONS)
+    (void)c;
+    return 0;
+#endif
     std::uint64_t v = __atomic_load_n(c, __ATOMIC_ACQUIRE);
     if ((v & 1) != 0) {
         backoff b;
@@ -44,6 +57,11 @@ inline std::uint64_t read_begin(const std::uint64_t* c) noexcept {
 }
 
 inline bool read_validate(const std::uint64_t* c, std::uint64_t v) noexcept {
+#if defined(TOPHASH_ABLATE_VERSIONS)
+    (void)c;
+    (void)v;
+    return true;
+#endif
 #if defined(TOPHASH_TSAN)
     return __atomic_fetch_add(const_cast<std::uint64_t*>(c), 0, __ATOMIC_ACQ_REL) == v;
 #else

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "tophash/concurrency/ablation.hpp"
 #include "tophash/concurrency/backoff.hpp"
 
 namespace tophash::concurrency {
@@ -19,6 +20,9 @@ class stripe_lock {
   public:
     // --- exclusive side ---
     void lock() noexcept {
+#if defined(TOPHASH_ABLATE_LOCKS)
+        return;
+#endif
         backoff b;
         for (;;) {
             std::uint64_t s = seq_.load(std::memory_order_relaxed);
@@ -36,11 +40,17 @@ class stripe_lock {
     // Only the holder writes seq_ while it is odd, so a plain store (no RMW)
     // releases the lock.
     void unlock() noexcept {
+#if defined(TOPHASH_ABLATE_LOCKS)
+        return;
+#endif
         seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
 
     // --- shared side ---
     void lock_shared() noexcept {
+#if defined(TOPHASH_ABLATE_LOCKS)
+        return;
+#endif
         backoff b;
         for (;;) {
             readers_.fetch_add(1, std::memory_order_seq_cst);
@@ -50,7 +60,12 @@ class stripe_lock {
                 b.pause();
         }
     }
-    void unlock_shared() noexcept { readers_.fetch_sub(1, std::memory_order_release); }
+    void unlock_shared() noexcept {
+#if defined(TOPHASH_ABLATE_LOCKS)
+        return;
+#endif
+        readers_.fetch_sub(1, std::memory_order_release);
+    }
 
   private:
     std::atomic<std::uint64_t> seq_{0};
