@@ -9,10 +9,3 @@
 //                            validated (seqcount.hpp)
 //   TOPHASH_ABLATE_LOCKS     stripe locks are never taken (stripe_lock.hpp)
 #pragma once
-
-#if defined(TOPHASH_ABLATE_EPOCH) || defined(TOPHASH_ABLATE_VERSIONS) || \
-    defined(TOPHASH_ABLATE_LOCKS)
-#define TOPHASH_ABLATED 1
-#else
-#define TOPHASH_ABLATED 0
-#endif
