@@ -346,8 +346,16 @@ class concurrent_table {
                              std::size_t last, P& pred);
 
     // -------------------------------------------- data
-    std::atomic<table_type*> root_{nullptr};
-    std::atomic<std::int64_t> approx_size_{0};
+    // Read by every operation; root_ is written only when a growth starts or
+    // ends. On a line of their own (the container is cache-line aligned):
+    // next to approx_size_, which every flush of a stripe's count writes,
+    // each lookup of the other threads missed on root_.
+    alignas(concurrency::cache_line) std::atomic<table_type*> root_{nullptr};
+    Hash hash_{};
+    KeyEqual eq_{};
+    Allocator alloc_{};
+    // Written by writers.
+    alignas(concurrency::cache_line) std::atomic<std::int64_t> approx_size_{0};
     mutable std::mutex grow_mutex_;
     // The next array of a growth, allocated and faulted in ahead of it
     // (growth.hpp); prepared_done_ counts its bytes populated so far. Both
@@ -356,9 +364,6 @@ class concurrent_table {
     std::size_t prepared_done_ = 0;
     std::int64_t populate_resume_ns_ = 0;  // no populate step before this time (growth.hpp)
     concurrency::retire_list retired_;
-    Hash hash_{};
-    KeyEqual eq_{};
-    Allocator alloc_{};
 };
 
 // Calls f(args...) and returns whether to go on: f's bool result, or true
