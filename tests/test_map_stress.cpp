@@ -14,6 +14,7 @@
 
 #include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
+#include "tophash/concurrent_node_map.hpp"
 
 namespace {
 
@@ -104,12 +105,17 @@ TEST(Stress, StringCountersUnderSharedLocks) {
 }
 
 // Readers must always find keys inserted before they started, with their
-// value, while writers force repeated growth from a one-bucket table.
-TEST(Stress, ReadersFindStableKeysDuringGrowth) {
-    tophash::concurrent_map<std::uint64_t, std::uint64_t> m;
+// value, while writers force repeated growth from a one-bucket table. Run for
+// each read path: lock-free (integers), locked after an optimistic look at
+// the tags (strings, flat), locked (node map). Every miss a reader reports
+// is a stable key lost; misses must never be decided on tags read while an
+// evacuation rewrites them.
+template <class Map, class MakeKey>
+void readers_find_stable_keys_during_growth(MakeKey key) {
+    Map m;
     const std::uint64_t stable = 2000;
     for (std::uint64_t i = 0; i < stable; ++i)
-        m.emplace(i, i * 7);
+        m.emplace(key(i), i * 7);
     const std::uint64_t per = static_cast<std::uint64_t>(iterations(60000));
     std::atomic<int> writers_left{2};
     std::atomic<long> misses{0}, lookups{0};
@@ -117,7 +123,7 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
         if (t < 2) {
             const std::uint64_t base = 1000000 * (t + 1);
             for (std::uint64_t i = 0; i < per; ++i)
-                m.emplace(base + i, i);
+                m.emplace(key(base + i), i);
             writers_left.fetch_sub(1);
         } else {
             std::uint64_t i = static_cast<std::uint64_t>(t);
@@ -125,7 +131,7 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
             // a reader is first scheduled.
             for (int n = 0; writers_left.load() > 0 || n < 100; ++n) {
                 const std::uint64_t k = (i += 7919) % stable;
-                const auto v = m.find(k);
+                const auto v = m.find(key(k));
                 if (!v || *v != k * 7) misses.fetch_add(1);
                 lookups.fetch_add(1, std::memory_order_relaxed);
             }
@@ -134,6 +140,21 @@ TEST(Stress, ReadersFindStableKeysDuringGrowth) {
     EXPECT_EQ(misses.load(), 0) << "of " << lookups.load() << " lookups";
     EXPECT_GT(lookups.load(), 0);
     EXPECT_EQ(m.size(), stable + 2 * per);
+}
+
+TEST(Stress, ReadersFindStableKeysDuringGrowth) {
+    readers_find_stable_keys_during_growth<tophash::concurrent_map<std::uint64_t, std::uint64_t>>(
+        [](std::uint64_t k) { return k; });
+}
+TEST(Stress, LockedReadersFindStableStringKeysDuringGrowth) {
+    static_assert(!tophash::concurrent_map<std::string, std::uint64_t>::optimistic_reads);
+    readers_find_stable_keys_during_growth<tophash::concurrent_map<std::string, std::uint64_t>>(
+        [](std::uint64_t k) { return std::to_string(k); });
+}
+TEST(Stress, NodeMapReadersFindStableKeysDuringGrowth) {
+    readers_find_stable_keys_during_growth<
+        tophash::concurrent_node_map<std::uint64_t, std::uint64_t>>(
+        [](std::uint64_t k) { return k; });
 }
 
 // for_each during growth: every stable key exactly once.

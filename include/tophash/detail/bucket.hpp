@@ -114,6 +114,9 @@ class bucket_ref {
     TOPHASH_ALWAYS_INLINE std::uint64_t read_begin() const noexcept {
         return concurrency::seqcount::read_begin(&c_->version);
     }
+    TOPHASH_ALWAYS_INLINE std::uint64_t read_peek() const noexcept {
+        return concurrency::seqcount::read_peek(&c_->version);
+    }
     TOPHASH_ALWAYS_INLINE bool read_validate(std::uint64_t v) const noexcept {
         return concurrency::seqcount::read_validate(&c_->version, v);
     }

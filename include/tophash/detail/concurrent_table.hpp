@@ -296,6 +296,7 @@ class concurrent_table {
     template <class K>
     int scan_lock_free(bucket_type head, simd::tag_t tag, const K& key, std::uint64_t v,
                        std::optional<value_type>* out) const;
+    int probe_tags(bucket_type head, simd::tag_t tag, std::uint64_t v) const noexcept;
     template <class K, class Found>
     bool read_locked(std::uint64_t h, const K& key, Found& found) const;
 
