@@ -135,7 +135,8 @@ class ContainerPrinter:
         s = "%s with %d elements, buckets %d x %d slots, load %.3f" % (
             self._name(), size, self.cur.buckets, self.cur.width, size / slots)
         if self.old is not None:
-            done = int(_atomic(self.cur.t["evac_done"]))
+            stripes = self.old.t["stripes"]
+            done = sum(int(_atomic(stripes[i]["evacuated"])) for i in range(self.old.stripes))
             how = "same-size" if bool(self.cur.t["same_size"]) else "from %d buckets" % (
                 self.old.buckets)
             s += ", resizing %s: %d of %d old buckets evacuated" % (how, done, self.old.buckets)

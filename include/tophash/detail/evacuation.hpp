@@ -53,8 +53,17 @@ inline void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_t
             if (yi != xi) wy.emplace(t.head(yi));
             move_chain(t, o, head, xi, yi, *xs, *ys);
         }
-        flush_pending(os);
-        finished = t.evac_done.fetch_add(1, std::memory_order_acq_rel) + 1 == n;
+        // The stripe's last bucket: no write reaches the stripe any more, so
+        // its pending count is final. The stripe lock orders the stripe's
+        // evacuations; the fetch_add orders the stripes' last ones.
+        const std::size_t moved = os.evacuated.load(std::memory_order_relaxed) + 1;
+        os.evacuated.store(moved, std::memory_order_relaxed);
+        finished = false;
+        if (moved == n / o.stripe_count()) {
+            flush_pending(os);
+            finished =
+                t.evac_stripes_done.fetch_add(1, std::memory_order_acq_rel) + 1 == o.stripe_count();
+        }
     }
     if (finished) {
         // No write reaches o any more (every chain is evacuated), so its

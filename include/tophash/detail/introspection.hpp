@@ -65,7 +65,8 @@ inline map_stats concurrent_table<S, H, E, A>::stats() const {
         st.resizing = true;
         st.same_size_resize = t->same_size;
         st.old_bucket_count = o->bucket_count();
-        st.evacuated_buckets = t->evac_done.load(std::memory_order_relaxed);
+        for (std::size_t i = 0; i < o->stripe_count(); ++i)
+            st.evacuated_buckets += o->stripes[i].evacuated.load(std::memory_order_relaxed);
         st.bytes += o->bytes();
         scan(*o, true);
     }
