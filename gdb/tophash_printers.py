@@ -62,9 +62,9 @@ class _Array:
     def head_evacuated(self, i):
         return _TAG_NAMES.get(int(self.ctrls[i]["tags"][0]), "").startswith("evac")
 
-    def stripe_sum(self):
+    def stripe_sum(self, field="count"):
         stripes = self.t["stripes"]
-        return sum(int(_atomic(stripes[i]["count"])) for i in range(self.stripes))
+        return sum(int(_atomic(stripes[i][field])) for i in range(self.stripes))
 
     def chain(self, i):
         """(overflow depth, control block, slot pointer) of bucket i's chain."""
@@ -135,8 +135,7 @@ class ContainerPrinter:
         s = "%s with %d elements, buckets %d x %d slots, load %.3f" % (
             self._name(), size, self.cur.buckets, self.cur.width, size / slots)
         if self.old is not None:
-            stripes = self.old.t["stripes"]
-            done = sum(int(_atomic(stripes[i]["evacuated"])) for i in range(self.old.stripes))
+            done = self.old.stripe_sum("evacuated")
             how = "same-size" if bool(self.cur.t["same_size"]) else "from %d buckets" % (
                 self.old.buckets)
             s += ", resizing %s: %d of %d old buckets evacuated" % (how, done, self.old.buckets)

@@ -20,6 +20,7 @@ import tempfile
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 compare = os.path.join(root, "bench", "compare.py")
 
+
 def newest_report():
     results = os.path.join(root, "bench", "results")
     prefixes = sorted(f[: -len(".map.json")] for f in os.listdir(results)

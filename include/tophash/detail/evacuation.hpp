@@ -24,7 +24,7 @@ inline void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_t
                                                           std::size_t i) {
     const bucket_type head = o.head(i);
     if (head->evacuated()) return;
-    bool finished;
+    bool finished = false;
     {
         stripe_type& os = o.stripe_of(i);
         concurrency::exclusive_guard og(os.lock);
@@ -58,7 +58,6 @@ inline void concurrent_table<S, H, E, A>::evacuate_bucket(table_type& t, table_t
         // evacuations; the fetch_add orders the stripes' last ones.
         const std::size_t moved = os.evacuated.load(std::memory_order_relaxed) + 1;
         os.evacuated.store(moved, std::memory_order_relaxed);
-        finished = false;
         if (moved == n / o.stripe_count()) {
             flush_pending(os);
             finished =
