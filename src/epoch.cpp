@@ -23,12 +23,13 @@ namespace epoch_detail {
 // Starts at 1 so that 0 can mean "not in a critical section".
 std::atomic<std::uint64_t> global_epoch{1};
 __thread record* this_thread_record = nullptr;
-// Constant-initialised to the safe choice; cleared during static
-// initialisation once membarrier is registered.
+// Constant-initialised to the safe choice; cleared by membarrier_registered()
+// once, before any thread can read it without fencing (see epoch.hpp).
 bool reader_fence_needed = true;
 
 namespace {
 std::atomic<record*> all_records{nullptr};
+std::atomic<bool> barriers_fail{false};
 
 bool register_membarrier() noexcept {
 #if defined(__linux__) && defined(SYS_membarrier) && !defined(TOPHASH_TSAN)
@@ -40,18 +41,12 @@ bool register_membarrier() noexcept {
     return false;
 }
 
-const bool membarrier_available = register_membarrier();
-
-// Makes every running thread's earlier stores visible to this thread, as if
-// each had executed a full fence (the reader side's fence, moved here).
-void heavy_barrier() noexcept {
-#if defined(__linux__) && defined(SYS_membarrier) && !defined(TOPHASH_TSAN)
-    if (membarrier_available) {
-        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-        return;
-    }
-#endif
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+// Decided on first use, by a registering reader or a reclaimer, never during
+// another translation unit's static initialisation half-way: a magic static
+// orders the decision before every use of it.
+bool membarrier_registered() noexcept {
+    static const bool registered = register_membarrier();
+    return registered;
 }
 
 void release(record* r) noexcept {
@@ -115,7 +110,25 @@ std::uint64_t oldest_active_epoch() noexcept {
 }
 }  // namespace
 
+bool heavy_barrier() noexcept {
+    if (barriers_fail.load(std::memory_order_relaxed)) return false;
+#if defined(__linux__) && defined(SYS_membarrier) && !defined(TOPHASH_TSAN)
+    if (membarrier_registered()) {
+        // It can fail (ENOMEM, or a registration lost): then readers did not
+        // fence and nothing read may be freed on this round.
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+    }
+#endif
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return true;
+}
+
+void fail_barriers_for_testing(bool fail) noexcept {
+    barriers_fail.store(fail, std::memory_order_relaxed);
+}
+
 record* register_this_thread() {
+    (void)membarrier_registered();  // before this thread reads reader_fence_needed
     record* mine = nullptr;
     for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
         bool expected = false;
@@ -167,7 +180,8 @@ void retire_list::reclaim() noexcept {
     if (!pending()) return;
     std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
     if (!lock.owns_lock()) return;  // another thread is reclaiming
-    epoch_detail::heavy_barrier();
+    // Never free on a failed barrier: a reader's announcement may be unseen.
+    if (!epoch_detail::heavy_barrier()) return;
     const std::uint64_t oldest = epoch_detail::oldest_active_epoch();
     // Entries left are those still reachable and those whose deleter has
     // more steps to take.
@@ -176,6 +190,11 @@ void retire_list::reclaim() noexcept {
     });
     entries_.erase(keep, entries_.end());
     pending_.store(!entries_.empty(), std::memory_order_relaxed);
+}
+
+std::size_t retire_list::pending_count() noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return entries_.size();
 }
 
 void retire_list::drain() noexcept {

@@ -147,6 +147,25 @@ TEST(Epoch, RetiredObjectOutlivesReaders) {
     delete shared.load();
 }
 
+// A reclaimer whose barrier failed (membarrier(2) returning an error) cannot
+// know that readers' announcements are visible: it must free nothing, and
+// free once a barrier succeeds again.
+TEST(Epoch, FailedBarrierFreesNothing) {
+    retire_list list;
+    const int before = tracked::freed.load();
+    list.reserve(1);
+    list.retire(new tracked, &free_tracked, nullptr);
+    tophash::concurrency::epoch_detail::fail_barriers_for_testing(true);
+    list.reclaim();
+    list.reclaim();
+    tophash::concurrency::epoch_detail::fail_barriers_for_testing(false);
+    EXPECT_EQ(tracked::freed.load(), before) << "freed after a failed barrier";
+    EXPECT_EQ(list.pending_count(), 1u);
+    list.reclaim();
+    EXPECT_EQ(tracked::freed.load(), before + 1) << "not freed once a barrier succeeded";
+    EXPECT_EQ(list.pending_count(), 0u);
+}
+
 TEST(Epoch, NestedGuardsAndDrain) {
     retire_list list;
     const int before = tracked::freed.load();

@@ -29,6 +29,12 @@ class concurrent_map : public detail::basic_map<detail::flat_storage<detail::map
 
   public:
     using base::base;
+    // Keeps the hasher, equality and allocator: without it, x = {...} would
+    // build a temporary container with default ones and copy-assign it.
+    concurrent_map& operator=(std::initializer_list<typename base::value_type> il) {
+        base::assign(il);
+        return *this;
+    }
     // Declared here, not only inherited: class template argument deduction
     // from a braced list ({...}) looks for the class's own constructor.
     concurrent_map(std::initializer_list<typename base::value_type> il, std::size_t n = 0,

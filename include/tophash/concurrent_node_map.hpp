@@ -30,6 +30,12 @@ class concurrent_node_map
 
   public:
     using base::base;
+    // Keeps the hasher, equality and allocator: without it, x = {...} would
+    // build a temporary container with default ones and copy-assign it.
+    concurrent_node_map& operator=(std::initializer_list<typename base::value_type> il) {
+        base::assign(il);
+        return *this;
+    }
     // Declared here, not only inherited: class template argument deduction
     // from a braced list ({...}) looks for the class's own constructor.
     concurrent_node_map(std::initializer_list<typename base::value_type> il, std::size_t n = 0,

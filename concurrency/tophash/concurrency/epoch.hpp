@@ -27,10 +27,20 @@ struct alignas(cache_line) record {
 extern std::atomic<std::uint64_t> global_epoch;
 // False where the reclaimer can make every thread's announcement visible with
 // membarrier(2) (Linux >= 4.14); readers then need only a compiler fence.
+// Decided once, by the first registration or reclamation (whichever comes
+// first, in a function-local static): every reader registers before it
+// reads this, so no reader can see it flip.
 extern bool reader_fence_needed;
 extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
 
 [[gnu::cold, gnu::noinline]] record* register_this_thread();
+// Makes every running thread's earlier stores visible to the caller, as if
+// each had run a full fence (membarrier(2), or a fence where readers fence
+// themselves). False if that could not be done (membarrier failed): the
+// caller must then free nothing.
+bool heavy_barrier() noexcept;
+// Tests only: makes heavy_barrier fail, as a failing membarrier would.
+void fail_barriers_for_testing(bool fail) noexcept;
 // Records ever created (each reused once its thread has exited): bounded by
 // the most threads that were alive at once, whatever the threads did.
 std::size_t record_count() noexcept;
@@ -77,7 +87,10 @@ class epoch_guard {
         if (outermost_) {
             const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
 #if defined(TOPHASH_TSAN)
-            r_->epoch.store(e, std::memory_order_seq_cst);
+            // As strong as the production path (a store, then a full fence),
+            // in a form TSan models: an RMW, then the fence it ignores.
+            r_->epoch.exchange(e, std::memory_order_seq_cst);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
 #else
             r_->epoch.store(e, std::memory_order_relaxed);
             // The announcement must be visible before this thread loads any
@@ -140,6 +153,8 @@ class retire_list {
     }
     // Frees everything, every step: only when no other thread can be reading.
     void drain() noexcept;
+    // Entries waiting (for tests and stats).
+    std::size_t pending_count() noexcept;
     bool pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
   private:

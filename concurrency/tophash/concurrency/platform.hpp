@@ -7,25 +7,7 @@
 #include <immintrin.h>
 #endif
 
-#ifndef TOPHASH_TSAN
-#if defined(__SANITIZE_THREAD__)
-#define TOPHASH_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOPHASH_TSAN 1
-#endif
-#endif
-#endif
-
-// For the few tiny functions every lookup runs (the epoch announcement, the
-// chain walk's loads): GCC stopped inlining epoch_guard's constructor and
-// bucket_ref::next() into the find loop of a large translation unit
-// (bench_map), and finds at 2^23 elements became 20% slower.
-#if defined(__GNUC__) || defined(__clang__)
-#define TOPHASH_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define TOPHASH_ALWAYS_INLINE inline
-#endif
+#include "tophash/platform/config.hpp"
 
 namespace tophash::concurrency {
 

@@ -25,7 +25,10 @@ inline void write_begin(std::uint64_t* c) noexcept {
 #endif
     __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 #if defined(TOPHASH_TSAN)
-    __atomic_fetch_add(c, 0, __ATOMIC_RELEASE);  // TSan does not model stand-alone fences
+    // TSan does not model stand-alone fences. The RMW must be acquire as
+    // well as release: only then can the data stores that follow not be
+    // seen by a reader whose validating RMW comes first (as the fence does).
+    __atomic_fetch_add(c, 0, __ATOMIC_ACQ_REL);
 #else
     std::atomic_thread_fence(std::memory_order_release);
 #endif

@@ -141,8 +141,7 @@ class basic_container {
     }
     basic_container& operator=(basic_container&& other) noexcept = default;
     basic_container& operator=(std::initializer_list<value_type> il) {
-        clear();
-        insert(il);
+        assign(il);
         return *this;
     }
     ~basic_container() = default;
@@ -314,6 +313,11 @@ class basic_container {
     bool insert(init_type&& v) {
         return emplace_value("insert", std::move(v), nv_, nv_);
     }
+    // Lvalues (a set's value_type is its init_type; a map's value_type
+    // lvalue takes the Ty form).
+    bool insert(const init_type& v) {
+        return emplace_value("insert", v, nv_, nv_);
+    }
     template <class It, enable_if_iterator_t<It> = 0>
     size_type insert(It first, It last) {
         return insert_each<false>("insert", first, last, nv_, nv_);
@@ -347,7 +351,7 @@ class basic_container {
     template <compatible_range<value_type> R, class F1, class F2>
     size_type insert_range_and_cvisit(R&& rg, F1 f1, F2 f2) {
         return insert_each<true>("insert_range_and_cvisit", std::ranges::begin(rg),
-                                 std::ranges::end(rg), cvisitor(f2), cvisitor(f1));
+                                 std::ranges::end(rg), cvisitor(f2), visitor(f1));
     }
 #endif
 
@@ -359,6 +363,10 @@ class basic_container {
     bool insert_or_visit(init_type&& v, F f) {
         return emplace_value("insert_or_visit", std::move(v), visitor(f), nv_);
     }
+    template <class F>
+    bool insert_or_visit(const init_type& v, F f) {
+        return emplace_value("insert_or_visit", v, visitor(f), nv_);
+    }
     template <class Ty, class F, enable_if_value_t<Ty> = 0>
     bool insert_or_cvisit(Ty&& v, F f) {
         return emplace_value("insert_or_cvisit", std::forward<Ty>(v), cvisitor(f), nv_);
@@ -366,6 +374,10 @@ class basic_container {
     template <class F>
     bool insert_or_cvisit(init_type&& v, F f) {
         return emplace_value("insert_or_cvisit", std::move(v), cvisitor(f), nv_);
+    }
+    template <class F>
+    bool insert_or_cvisit(const init_type& v, F f) {
+        return emplace_value("insert_or_cvisit", v, cvisitor(f), nv_);
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type insert_or_visit(It first, It last, F f) {
@@ -375,13 +387,14 @@ class basic_container {
     size_type insert_or_cvisit(It first, It last, F f) {
         return insert_each<true>("insert_or_cvisit", first, last, cvisitor(f), nv_);
     }
+    // The visitors are passed on by reference: move-only ones work (Boost).
     template <class F>
     size_type insert_or_visit(std::initializer_list<value_type> il, F f) {
-        return insert_or_visit(il.begin(), il.end(), f);
+        return insert_each<true>("insert_or_visit", il.begin(), il.end(), visitor(f), nv_);
     }
     template <class F>
     size_type insert_or_cvisit(std::initializer_list<value_type> il, F f) {
-        return insert_or_cvisit(il.begin(), il.end(), f);
+        return insert_each<true>("insert_or_cvisit", il.begin(), il.end(), cvisitor(f), nv_);
     }
 
     template <class Ty, class F1, class F2, enable_if_value_t<Ty> = 0>
@@ -392,13 +405,21 @@ class basic_container {
     bool insert_and_visit(init_type&& v, F1 f1, F2 f2) {
         return emplace_value("insert_and_visit", std::move(v), visitor(f2), visitor(f1));
     }
+    template <class F1, class F2>
+    bool insert_and_visit(const init_type& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_visit", v, visitor(f2), visitor(f1));
+    }
     template <class Ty, class F1, class F2, enable_if_value_t<Ty> = 0>
     bool insert_and_cvisit(Ty&& v, F1 f1, F2 f2) {
-        return emplace_value("insert_and_cvisit", std::forward<Ty>(v), cvisitor(f2), cvisitor(f1));
+        return emplace_value("insert_and_cvisit", std::forward<Ty>(v), cvisitor(f2), visitor(f1));
     }
     template <class F1, class F2>
     bool insert_and_cvisit(init_type&& v, F1 f1, F2 f2) {
-        return emplace_value("insert_and_cvisit", std::move(v), cvisitor(f2), cvisitor(f1));
+        return emplace_value("insert_and_cvisit", std::move(v), cvisitor(f2), visitor(f1));
+    }
+    template <class F1, class F2>
+    bool insert_and_cvisit(const init_type& v, F1 f1, F2 f2) {
+        return emplace_value("insert_and_cvisit", v, cvisitor(f2), visitor(f1));
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_visit(It first, It last, F1 f1, F2 f2) {
@@ -406,15 +427,17 @@ class basic_container {
     }
     template <class It, class F1, class F2, enable_if_iterator_t<It> = 0>
     size_type insert_and_cvisit(It first, It last, F1 f1, F2 f2) {
-        return insert_each<true>("insert_and_cvisit", first, last, cvisitor(f2), cvisitor(f1));
+        return insert_each<true>("insert_and_cvisit", first, last, cvisitor(f2), visitor(f1));
     }
     template <class F1, class F2>
     size_type insert_and_visit(std::initializer_list<value_type> il, F1 f1, F2 f2) {
-        return insert_and_visit(il.begin(), il.end(), f1, f2);
+        return insert_each<true>("insert_and_visit", il.begin(), il.end(), visitor(f2),
+                                 visitor(f1));
     }
     template <class F1, class F2>
     size_type insert_and_cvisit(std::initializer_list<value_type> il, F1 f1, F2 f2) {
-        return insert_and_cvisit(il.begin(), il.end(), f1, f2);
+        return insert_each<true>("insert_and_cvisit", il.begin(), il.end(), cvisitor(f2),
+                                 visitor(f1));
     }
 
     // emplace(args...) builds the element first (flat: a temporary moved in
@@ -456,7 +479,7 @@ class basic_container {
         return call_with_trailing<2>(
             [&](auto fs, auto&&... a) {
                 return emplace_args("emplace_and_cvisit", cvisitor(std::get<1>(fs)),
-                                    cvisitor(std::get<0>(fs)), std::forward<decltype(a)>(a)...);
+                                    visitor(std::get<0>(fs)), std::forward<decltype(a)>(a)...);
             },
             std::forward<Args>(args)...);
     }
@@ -600,6 +623,11 @@ class basic_container {
   protected:
     template <class, class, class, class>
     friend class basic_container;
+
+    void assign(std::initializer_list<value_type> il) {
+        clear();
+        insert(il);
+    }
 
     template <class C, class V>
     static auto append(C& c, const V& v) -> decltype(c.push_back(v)) {

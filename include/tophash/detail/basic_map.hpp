@@ -144,8 +144,10 @@ class basic_map : public basic_container<Storage, Hash, KeyEqual, Allocator> {
                     return try_emplace_impl(what, wrap<Const>(std::get<0>(fs)), nv_,
                                             std::forward<K>(k), std::forward<decltype(a)>(a)...);
                 } else {
+                    // f1 sees the new element mutably, f2 a present one as
+                    // Const says (Boost's try_emplace_and_cvisit).
                     return try_emplace_impl(what, wrap<Const>(std::get<1>(fs)),
-                                            wrap<Const>(std::get<0>(fs)), std::forward<K>(k),
+                                            wrap<false>(std::get<0>(fs)), std::forward<K>(k),
                                             std::forward<decltype(a)>(a)...);
                 }
             },

@@ -6,17 +6,8 @@
 #include <cstddef>
 #include <cstring>
 
+#include "tophash/platform/config.hpp"
 #include "tophash/simd/tag.hpp"
-
-#ifndef TOPHASH_TSAN
-#if defined(TOPHASH_TSAN)
-#define TOPHASH_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOPHASH_TSAN 1
-#endif
-#endif
-#endif
 
 namespace tophash::simd {
 

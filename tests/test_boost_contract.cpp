@@ -1,0 +1,169 @@
+// Copyright 2026 The tophash Authors
+// SPDX-License-Identifier: Apache-2.0
+// Boost's documented signatures and semantics that a renamed Boost program
+// relies on: lvalue inserts, the _and_cvisit visitors' constness, move-only
+// visitors, initializer-list assignment keeping the container's policies.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "tophash/concurrent_map.hpp"
+#include "tophash/concurrent_node_map.hpp"
+#include "tophash/concurrent_node_set.hpp"
+#include "tophash/concurrent_set.hpp"
+
+namespace {
+
+template <class C>
+constexpr bool is_map_v = !std::is_same_v<typename C::key_type, typename C::value_type>;
+
+template <class C>
+class Contract : public ::testing::Test {};
+using contract_kinds =
+    ::testing::Types<tophash::concurrent_map<int, int>, tophash::concurrent_node_map<int, int>,
+                     tophash::concurrent_set<int>, tophash::concurrent_node_set<int>,
+                     tophash::concurrent_map<std::string, std::string>,
+                     tophash::concurrent_set<std::string>>;
+TYPED_TEST_SUITE(Contract, contract_kinds);
+
+template <class C>
+typename C::init_type make_init(int i) {
+    if constexpr (is_map_v<C>) {
+        using K = typename C::key_type;
+        using T = typename C::mapped_type;
+        if constexpr (std::is_same_v<K, std::string>) {
+            return {std::to_string(i), T(std::to_string(i))};
+        } else {
+            return {static_cast<K>(i), static_cast<T>(i)};
+        }
+    } else {
+        using K = typename C::key_type;
+        if constexpr (std::is_same_v<K, std::string>) {
+            return std::to_string(i);
+        } else {
+            return static_cast<K>(i);
+        }
+    }
+}
+
+template <class C>
+const typename C::key_type& key_of(const typename C::init_type& v) {
+    if constexpr (is_map_v<C>) {
+        return v.first;
+    } else {
+        return v;
+    }
+}
+
+// Every lvalue insert of Boost's reference: const and non-const
+// value_type / init_type, in the plain, _or_[c]visit and _and_[c]visit forms.
+TYPED_TEST(Contract, LvalueInserts) {
+    using C = TypeParam;
+    C c;
+    typename C::init_type a = make_init<C>(1);
+    const typename C::init_type b = make_init<C>(2);
+    const typename C::value_type v(make_init<C>(3));
+    typename C::value_type w(make_init<C>(4));
+    EXPECT_TRUE(c.insert(a));
+    EXPECT_TRUE(c.insert(b));
+    EXPECT_TRUE(c.insert(v));
+    EXPECT_TRUE(c.insert(w));
+    EXPECT_FALSE(c.insert(a));
+    int visits = 0;
+    auto f = [&](const auto&) { ++visits; };
+    EXPECT_FALSE(c.insert_or_visit(a, f));
+    EXPECT_FALSE(c.insert_or_cvisit(b, f));
+    EXPECT_FALSE(c.insert_or_visit(v, f));
+    EXPECT_FALSE(c.insert_or_cvisit(w, f));
+    EXPECT_FALSE(c.insert_and_visit(a, f, f));
+    EXPECT_FALSE(c.insert_and_cvisit(b, f, f));
+    EXPECT_EQ(visits, 6);
+    typename C::init_type n = make_init<C>(5);
+    EXPECT_TRUE(c.insert_and_cvisit(n, f, f));
+    EXPECT_EQ(visits, 7);
+    EXPECT_EQ(c.size(), 5u);
+    EXPECT_TRUE(c.contains(key_of<C>(a)));
+}
+
+// Boost: f1 of every _and_cvisit form sees the new element as non-const
+// (maps may initialise its mapped value there); only f2 is const.
+TEST(ContractMap, AndCvisitGivesTheNewElementMutably) {
+    tophash::concurrent_map<int, int> m;
+    using V = tophash::concurrent_map<int, int>::value_type;
+    auto f1 = [](V& v) { v.second = 7; };
+    auto f2 = [](const V&) {};
+    EXPECT_TRUE(m.insert_and_cvisit(V(1, 0), f1, f2));
+    EXPECT_TRUE(m.emplace_and_cvisit(2, 0, f1, f2));
+    EXPECT_TRUE(m.try_emplace_and_cvisit(3, 0, f1, f2));
+    EXPECT_EQ(m.insert_and_cvisit({V(4, 0), V(5, 0)}, f1, f2), 2u);
+    for (int k = 1; k <= 5; ++k)
+        EXPECT_EQ(m.find(k), 7) << k;
+    tophash::concurrent_node_map<int, int> n;
+    EXPECT_TRUE(n.try_emplace_and_cvisit(3, 0, f1, f2));
+    EXPECT_EQ(n.find(3), 7);
+}
+
+// Boost passes the visitors of the initializer-list forms on by reference:
+// move-only visitors compile and are not copied.
+TEST(ContractMap, InitializerListFormsTakeMoveOnlyVisitors) {
+    tophash::concurrent_map<int, int> m{{1, 1}};
+    using V = tophash::concurrent_map<int, int>::value_type;
+    auto counter = std::make_unique<int>(0);
+    auto f = [p = std::move(counter)](const auto&) { ++*p; };
+    static_assert(!std::is_copy_constructible_v<decltype(f)>);
+    EXPECT_EQ(m.insert_or_visit({V(1, 1), V(2, 2)}, std::move(f)), 2u);
+    auto g1 = [p = std::make_unique<int>(0)](auto&) { ++*p; };
+    auto g2 = [p = std::make_unique<int>(0)](const auto&) { ++*p; };
+    EXPECT_EQ(m.insert_and_visit({V(2, 2), V(3, 3)}, std::move(g1), std::move(g2)), 2u);
+    EXPECT_EQ(m.size(), 3u);
+}
+
+// A hasher and an allocator with state, and no default constructor.
+struct seeded_hash {
+    explicit seeded_hash(std::size_t s) : seed(s) {}
+    std::size_t seed;
+    std::size_t operator()(int k) const noexcept { return std::hash<int>()(k) ^ seed; }
+};
+template <class T>
+struct tagged_allocator {
+    using value_type = T;
+    explicit tagged_allocator(int t) noexcept : tag(t) {}
+    template <class U>
+    tagged_allocator(const tagged_allocator<U>& o) noexcept : tag(o.tag) {}
+    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+    void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+    template <class U>
+    bool operator==(const tagged_allocator<U>& o) const noexcept {
+        return tag == o.tag;
+    }
+    template <class U>
+    bool operator!=(const tagged_allocator<U>& o) const noexcept {
+        return tag != o.tag;
+    }
+    int tag;
+};
+
+// x = {...} assigns the elements and keeps x's hasher, equality and
+// allocator (it compiles although neither can be default-constructed).
+TEST(ContractMap, InitializerListAssignmentKeepsPolicies) {
+    using A = tagged_allocator<std::pair<const int, int>>;
+    tophash::concurrent_map<int, int, seeded_hash, std::equal_to<int>, A> m(
+        0, seeded_hash(99), std::equal_to<int>(), A(5));
+    m.insert({1, 1});
+    m = {{2, 2}, {3, 3}};
+    EXPECT_EQ(m.size(), 2u);
+    EXPECT_FALSE(m.contains(1));
+    EXPECT_EQ(m.hash_function().seed, 99u);
+    EXPECT_EQ(m.get_allocator().tag, 5);
+    tophash::concurrent_node_set<int, seeded_hash, std::equal_to<int>, tagged_allocator<int>> s(
+        0, seeded_hash(7), std::equal_to<int>(), tagged_allocator<int>(3));
+    s = {4, 5, 6};
+    EXPECT_EQ(s.size(), 3u);
+    EXPECT_EQ(s.hash_function().seed, 7u);
+    EXPECT_EQ(s.get_allocator().tag, 3);
+}
+
+}  // namespace
