@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -150,6 +151,30 @@ record* register_this_thread() {
     this_thread_record = mine;
     release_at_thread_exit(mine);
     return mine;
+}
+
+void quiesce(const void* a, const void* b) noexcept {
+    // Sections announced from here on began after the caller froze a and b
+    // (it did so before this RMW), so they see the freeze and wait outside.
+    const std::uint64_t fresh = global_epoch.fetch_add(1, std::memory_order_seq_cst) + 1;
+    for (;;) {
+        // A failed barrier proves nothing: try again (ENOMEM passes).
+        bool quiet = heavy_barrier();
+        for (record* r = all_records.load(std::memory_order_acquire); quiet && r != nullptr;
+             r = r->next) {
+            if (r == this_thread_record) continue;
+            const std::uint64_t e = r->epoch.load(std::memory_order_seq_cst);
+            if (e == 0 || e >= fresh) continue;
+            if (r->parked.load(std::memory_order_seq_cst)) {
+                // Waiting for a frozen structure, inside a section on another.
+                const void* o = r->owner.load(std::memory_order_relaxed);
+                if (o != nullptr && o != a && o != b && o != many()) continue;
+            }
+            quiet = false;
+        }
+        if (quiet) return;
+        std::this_thread::yield();
+    }
 }
 
 std::size_t record_count() noexcept {

@@ -3,8 +3,13 @@
 // Boost's documented signatures and semantics that a renamed Boost program
 // relies on: lvalue inserts, the _and_cvisit visitors' constness, move-only
 // visitors, initializer-list assignment keeping the container's policies.
+// <execution> first, as a Boost program includes it: the standard policies
+// then work without TOPHASH_ENABLE_PARALLEL_ALGORITHMS.
+#include <execution>
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -164,6 +169,18 @@ TEST(ContractMap, InitializerListAssignmentKeepsPolicies) {
     EXPECT_EQ(s.size(), 3u);
     EXPECT_EQ(s.hash_function().seed, 7u);
     EXPECT_EQ(s.get_allocator().tag, 3);
+}
+
+TEST(ContractMap, StandardPoliciesWorkWhenExecutionWasIncluded) {
+    tophash::concurrent_map<int, int> m;
+    for (int i = 0; i < 1000; ++i)
+        m.emplace(i, i);
+    std::atomic<long> sum{0};
+    m.visit_all(std::execution::seq, [&](auto& v) { sum += v.second; });
+    m.cvisit_all(std::execution::seq, [&](const auto& v) { sum += v.second; });
+    EXPECT_EQ(sum.load(), 2 * 999 * 1000 / 2);
+    m.erase_if(std::execution::seq, [](auto& v) { return v.first % 2 == 0; });
+    EXPECT_EQ(m.size(), 500u);
 }
 
 }  // namespace

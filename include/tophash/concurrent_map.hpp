@@ -47,7 +47,7 @@ TOPHASH_MAP_DEDUCTION_GUIDES(concurrent_map)
 
 template <class Key, class T, class Hash, class Pred, class Allocator>
 void swap(concurrent_map<Key, T, Hash, Pred, Allocator>& x,
-          concurrent_map<Key, T, Hash, Pred, Allocator>& y) noexcept {
+          concurrent_map<Key, T, Hash, Pred, Allocator>& y) noexcept(noexcept(x.swap(y))) {
     x.swap(y);
 }
 

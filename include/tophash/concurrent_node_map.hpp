@@ -48,7 +48,7 @@ TOPHASH_MAP_DEDUCTION_GUIDES(concurrent_node_map)
 
 template <class Key, class T, class Hash, class Pred, class Allocator>
 void swap(concurrent_node_map<Key, T, Hash, Pred, Allocator>& x,
-          concurrent_node_map<Key, T, Hash, Pred, Allocator>& y) noexcept {
+          concurrent_node_map<Key, T, Hash, Pred, Allocator>& y) noexcept(noexcept(x.swap(y))) {
     x.swap(y);
 }
 

@@ -48,7 +48,7 @@ TOPHASH_SET_DEDUCTION_GUIDES(concurrent_node_set)
 
 template <class Key, class Hash, class Pred, class Allocator>
 void swap(concurrent_node_set<Key, Hash, Pred, Allocator>& x,
-          concurrent_node_set<Key, Hash, Pred, Allocator>& y) noexcept {
+          concurrent_node_set<Key, Hash, Pred, Allocator>& y) noexcept(noexcept(x.swap(y))) {
     x.swap(y);
 }
 

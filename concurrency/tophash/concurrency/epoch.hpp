@@ -20,9 +20,20 @@ namespace epoch_detail {
 // shares a cache line with another thread's.
 struct alignas(cache_line) record {
     std::atomic<std::uint64_t> epoch{0};  // 0: outside any critical section
+    // The structure the section reads (quiesce() waits only for the sections
+    // on the structures it freezes): null if unknown, many() if nested
+    // sections read several.
+    std::atomic<const void*> owner{nullptr};
+    // A nested section waiting, outside its structure, for a frozen one:
+    // only the outer section's owner is being read meanwhile.
+    std::atomic<bool> parked{false};
     std::atomic<bool> in_use{false};
     record* next = nullptr;
 };
+inline const void* many() noexcept {
+    static const char marker = 0;
+    return &marker;
+}
 
 extern std::atomic<std::uint64_t> global_epoch;
 // False where the reclaimer can make every thread's announcement visible with
@@ -32,6 +43,12 @@ extern std::atomic<std::uint64_t> global_epoch;
 // reads this, so no reader can see it flip.
 extern bool reader_fence_needed;
 extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
+// Waits until no thread but the caller is inside a critical section that
+// began before this call on `a` or `b` (or on an unknown or several
+// structures), parked sections aside. For blocking operations: the caller
+// has first made both unreachable to new sections (docs/design.md, Blocking
+// operations). A section of the caller's own thread is not waited for.
+void quiesce(const void* a, const void* b) noexcept;
 
 [[gnu::cold, gnu::noinline]] record* register_this_thread();
 // Makes every running thread's earlier stores visible to the caller, as if
@@ -70,7 +87,8 @@ inline void tsan_before_free() noexcept {}
 // writes only its own padded record, never a line other threads write.
 class epoch_guard {
   public:
-    TOPHASH_ALWAYS_INLINE epoch_guard() {
+    // owner: the structure the section reads (null: unknown).
+    TOPHASH_ALWAYS_INLINE explicit epoch_guard(const void* owner = nullptr) {
         using namespace epoch_detail;
 #if defined(TOPHASH_ABLATE_EPOCH)
         r_ = nullptr;
@@ -85,6 +103,59 @@ class epoch_guard {
         // Nested guards: only the outermost announces (its epoch is older).
         outermost_ = r_->epoch.load(std::memory_order_relaxed) == 0;
         if (outermost_) {
+            r_->owner.store(owner, std::memory_order_relaxed);
+            announce();
+        } else {
+            outer_owner_ = r_->owner.load(std::memory_order_relaxed);
+            restore_ = outer_owner_ != owner && outer_owner_ != many();
+            if (restore_) r_->owner.store(many(), std::memory_order_relaxed);
+        }
+    }
+    TOPHASH_ALWAYS_INLINE ~epoch_guard() {
+        if (outermost_) {
+            epoch_detail::tsan_reader_exit();
+            r_->epoch.store(0, std::memory_order_release);
+        } else if (restore_) {
+            r_->owner.store(outer_owner_, std::memory_order_relaxed);
+        }
+    }
+    // Inside a section on `owner` begun by an outer guard: that section
+    // already keeps blocking operations on `owner` waiting.
+    bool nested_in(const void* owner) const noexcept {
+        return !outermost_ && r_ != nullptr && outer_owner_ == owner;
+    }
+    epoch_guard(const epoch_guard&) = delete;
+    epoch_guard& operator=(const epoch_guard&) = delete;
+
+    // Steps out of the section while the structure is frozen (a blocking
+    // operation runs on it), so that quiesce() need not wait for this thread;
+    // resume() steps back in. Nothing read before pause() may be used after.
+    [[gnu::cold]] void pause() noexcept {
+        if (r_ == nullptr) return;
+        if (outermost_) {
+            epoch_detail::tsan_reader_exit();
+            r_->epoch.store(0, std::memory_order_release);
+        } else {
+            if (restore_) r_->owner.store(outer_owner_, std::memory_order_relaxed);
+            r_->parked.store(true, std::memory_order_seq_cst);
+        }
+    }
+    [[gnu::cold]] void resume(const void* owner) noexcept {
+        if (r_ == nullptr) return;
+        if (outermost_) {
+            announce();
+        } else {
+            (void)owner;
+            if (restore_) r_->owner.store(epoch_detail::many(), std::memory_order_relaxed);
+            r_->parked.store(false, std::memory_order_seq_cst);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+        }
+    }
+
+  private:
+    TOPHASH_ALWAYS_INLINE void announce() noexcept {
+        using namespace epoch_detail;
+        {
             const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
 #if defined(TOPHASH_TSAN)
             // As strong as the production path (a store, then a full fence),
@@ -104,18 +175,11 @@ class epoch_guard {
 #endif
         }
     }
-    TOPHASH_ALWAYS_INLINE ~epoch_guard() {
-        if (outermost_) {
-            epoch_detail::tsan_reader_exit();
-            r_->epoch.store(0, std::memory_order_release);
-        }
-    }
-    epoch_guard(const epoch_guard&) = delete;
-    epoch_guard& operator=(const epoch_guard&) = delete;
 
-  private:
     epoch_detail::record* r_;
+    const void* outer_owner_ = nullptr;
     bool outermost_;
+    bool restore_ = false;  // nested, on another owner than the outer section's
 };
 
 // Objects unlinked from a shared structure, waiting until every reader that

@@ -44,6 +44,16 @@ class basic_container {
         std::enable_if_t<table_type::transparent && !is_execution_policy_v<K>, int>;
     template <class P>
     using enable_policy_t = std::enable_if_t<is_execution_policy_v<P>, int>;
+    // A whole-container call whose first argument is no policy tophash knows:
+    // most likely std::execution::par in a program that included <execution>
+    // after tophash. One clear error instead of a page of overloads.
+    template <class P>
+    using enable_unknown_policy_t = std::enable_if_t<!is_execution_policy_v<P>, int>;
+#define TOPHASH_UNKNOWN_POLICY(P)                                                           \
+    static_assert(dependent_false_v<P>,                                                     \
+                  "tophash: a standard execution policy needs <execution> included before " \
+                  "tophash's headers, or TOPHASH_ENABLE_PARALLEL_ALGORITHMS defined (with " \
+                  "libstdc++, also -ltbb); tophash::threads{n} needs neither")
     // A set with a transparent hasher and equality takes any other key type
     // through basic_set's insert(K&&) (built only if absent, as Boost's).
     static constexpr bool transparent_set_inserts = const_elements && table_type::transparent;
@@ -118,37 +128,42 @@ class basic_container {
         : table_(0, other.hash_function(), other.key_eq(), a) {
         copy_from(other);
     }
-    // Moves and swaps are not thread-safe: no other thread may use either container.
+    // No other thread may use `other` meanwhile (docs/api.md).
     basic_container(basic_container&& other) noexcept = default;
+    // Takes other's arrays if `a` equals its allocator, else moves its
+    // elements one by one (blocking on other, as move assignment).
     basic_container(basic_container&& other, const allocator_type& a)
         : table_(0, other.hash_function(), other.key_eq(), a) {
-        if (a == other.get_allocator()) {
-            table_ = std::move(other.table_);
-        } else {
-            auto move_in = [&](value_type& v) {
-                emplace_value("insert", std::move(v), nv_, nv_);
-                return true;
-            };
-            other.table_.erase_if("merge", move_in);
-        }
+        table_.move_assign(other.table_);
     }
+    // Blocking on *this and other (Boost): operations on either that run
+    // meanwhile wait; the allocator propagates as its traits say.
     basic_container& operator=(const basic_container& other) {
-        if (this != &other) {
-            basic_container tmp(other, get_allocator());
-            table_ = std::move(tmp.table_);
-        }
+        table_.copy_assign(other.table_);
         return *this;
     }
-    basic_container& operator=(basic_container&& other) noexcept = default;
+    basic_container& operator=(basic_container&& other) noexcept(
+        (std::allocator_traits<Allocator>::is_always_equal::value ||
+         std::allocator_traits<Allocator>::propagate_on_container_move_assignment::value) &&
+        std::is_nothrow_move_assignable_v<Hash> && std::is_nothrow_move_assignable_v<KeyEqual>) {
+        table_.move_assign(other.table_);
+        return *this;
+    }
     basic_container& operator=(std::initializer_list<value_type> il) {
         assign(il);
         return *this;
     }
     ~basic_container() = default;
 
-    hasher hash_function() const { return table_.hash_function(); }
-    key_equal key_eq() const { return table_.key_eq(); }
-    allocator_type get_allocator() const noexcept { return table_.get_allocator(); }
+    hasher hash_function() const {
+        return table_.hash_function();
+    }
+    key_equal key_eq() const {
+        return table_.key_eq();
+    }
+    allocator_type get_allocator() const noexcept {
+        return table_.get_allocator();
+    }
 
     // ------------------------------------------------------------ visitation
     // f(value_type&) for maps (under the stripe's exclusive lock; on a copy
@@ -227,6 +242,24 @@ class basic_container {
     void cvisit_all(P&& policy, F f) const {
         cvisit_while(std::forward<P>(policy), [&](const value_type& v) { return f(v), true; });
     }
+    template <class P, class F, enable_unknown_policy_t<P> = 0>
+    void visit_all(P&&, F) const {
+        TOPHASH_UNKNOWN_POLICY(P);
+    }
+    template <class P, class F, enable_unknown_policy_t<P> = 0>
+    void cvisit_all(P&&, F) const {
+        TOPHASH_UNKNOWN_POLICY(P);
+    }
+    template <class P, class F, enable_unknown_policy_t<P> = 0>
+    bool visit_while(P&&, F) const {
+        TOPHASH_UNKNOWN_POLICY(P);
+        return false;
+    }
+    template <class P, class F, enable_unknown_policy_t<P> = 0>
+    bool cvisit_while(P&&, F) const {
+        TOPHASH_UNKNOWN_POLICY(P);
+        return false;
+    }
     // Stops when f returns false; returns false if it did.
     template <class F>
     bool visit_while(F f) {
@@ -277,11 +310,17 @@ class basic_container {
     }
 
     // ------------------------------------------------------------ capacity
-    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+    [[nodiscard]] bool empty() const noexcept {
+        return size() == 0;
+    }
     // Exact when no insert or erase completes during the call; otherwise off
     // by at most the number of those that overlapped it.
-    size_type size() const noexcept { return table_.size(); }
-    size_type max_size() const noexcept { return table_.max_size(); }
+    size_type size() const noexcept {
+        return table_.size();
+    }
+    size_type max_size() const noexcept {
+        return table_.max_size();
+    }
 
 #if TOPHASH_HAS_RANGES
     template <from_range_tag FR, compatible_range<value_type> R>
@@ -519,11 +558,22 @@ class basic_container {
             return true;
         });
     }
+    template <
+        class P, class F, enable_unknown_policy_t<P> = 0,
+        std::enable_if_t<
+            !table_type::transparent && !std::is_convertible_v<const P&, const key_type&>, int> = 0>
+    void erase_if(P&&, F) {
+        TOPHASH_UNKNOWN_POLICY(P);
+    }
     // Removes every element; inserts that run meanwhile may survive.
     void clear() noexcept {
         table_.clear();
     }
-    void swap(basic_container& other) noexcept {
+    // Blocking on both (Boost); the allocators are swapped if
+    // propagate_on_container_swap, else they must compare equal.
+    void swap(basic_container& other) noexcept(
+        std::allocator_traits<Allocator>::is_always_equal::value ||
+        std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
         table_.swap(other.table_);
     }
     // Move-inserts the elements of `source` whose keys are absent here and
@@ -538,7 +588,9 @@ class basic_container {
             moved += in;
             return in;
         };
-        source.table_.erase_if("merge", move_in);
+        // It holds a stripe of source while it inserts here: no other
+        // two-container operation on either may run meanwhile (blocking.hpp).
+        table_.with_pair_locked(source.table_, [&] { source.table_.erase_if("merge", move_in); });
         return moved;
     }
     template <class H2, class E2>
@@ -586,10 +638,15 @@ class basic_container {
     // other threads keep reading and writing meanwhile.
     // (size() may pass max_load() by the lag of the growth trigger's
     // estimate: both grow back under it first.)
+    // rehash(0) of an empty container frees its arrays (bucket_count() 0),
+    // blocking as Boost's. Neither rehash nor shrink_to_fit keeps the next
+    // array a growth had prepared (docs/design.md, Growth).
     void rehash(size_type n) {
+        if (n == 0 && table_.release_if_empty()) return;
         const size_type elements = std::max(capacity_of((n + width - 1) / width), size());
         if (elements != 0) table_.reserve(elements);
         table_.shrink(elements);
+        table_.drop_prepared_now();
     }
     void reserve(size_type n) {
         table_.reserve(n);
@@ -597,6 +654,7 @@ class basic_container {
     void shrink_to_fit() {
         if (const size_type n = size()) table_.reserve(n);
         table_.shrink(0);
+        table_.drop_prepared_now();
     }
 
     // ------------------------------------------------------------ tophash
@@ -742,11 +800,20 @@ class basic_container {
     table_type table_;
 };
 
+template <class S, class H, class E, class A>
+bool equal_elements_locked(const concurrent_table<S, H, E, A>& x,
+                           const concurrent_table<S, H, E, A>& y);
+
 // Equal sizes and every element of x present in y with an equal value
 // (operator== of value_type). Consistent on x (its writers wait).
 template <class S, class H, class E, class A>
 bool equal_elements(const concurrent_table<S, H, E, A>& x, const concurrent_table<S, H, E, A>& y) {
     if (&x == &y) return true;
+    return x.with_pair_locked(y, [&] { return equal_elements_locked(x, y); });
+}
+template <class S, class H, class E, class A>
+bool equal_elements_locked(const concurrent_table<S, H, E, A>& x,
+                           const concurrent_table<S, H, E, A>& y) {
     if (x.size() != y.size()) return false;
     bool equal = true;
     auto check = [&](const typename S::value_type& v) {

@@ -97,11 +97,35 @@ class concurrent_table {
                      const Allocator& alloc);
     concurrent_table(const concurrent_table&) = delete;
     concurrent_table& operator=(const concurrent_table&) = delete;
-    // Moves and swaps are not thread-safe: no other thread may use either table.
+    // Private moves: no other thread may use either table (the blocking
+    // forms below are for tables other threads use).
     concurrent_table(concurrent_table&& other) noexcept;
     concurrent_table& operator=(concurrent_table&& other) noexcept;
     ~concurrent_table() { release_all(); }
-    void swap(concurrent_table& other) noexcept;
+
+    // -------------------------------------------- blocking.hpp
+    // Blocking operations, as Boost's: they wait for every operation in
+    // progress on the tables involved, and operations that start meanwhile
+    // wait for them; no two of them deadlock, in any order or direction.
+    // Elements swapped, the allocators if propagate_on_container_swap.
+    void swap(concurrent_table& other);
+    // *this takes other's elements: its arrays if the allocators allow,
+    // else element by element; other is left empty.
+    void move_assign(concurrent_table& other);
+    // *this becomes a copy of other (strong guarantee: a throwing copy
+    // leaves *this as it was).
+    void copy_assign(const concurrent_table& other);
+    // Frees the arrays of an empty table (rehash(0)); false if not empty.
+    bool release_if_empty();
+    // Runs f() holding both tables' blocking mutexes, in address order:
+    // two-table operations (merge, ==) never run at once on one table, so
+    // none can wait for a lock the other holds (docs/design.md).
+    template <class Other, class F>
+    decltype(auto) with_pair_locked(const Other& other, F&& f) const;
+    template <class, class, class, class>
+    friend class concurrent_table;
+    // Frees the prepared next array of a growth that is not under way.
+    void drop_prepared_now() noexcept;
 
     const Hash& hash_function() const noexcept { return hash_; }
     const KeyEqual& key_eq() const noexcept { return eq_; }
@@ -235,6 +259,19 @@ class concurrent_table {
     };
 #endif
 
+    // blocking.hpp: the gate every operation passes (enter), and what
+    // blocking operations close it with.
+    TOPHASH_ALWAYS_INLINE void enter(concurrency::epoch_guard& eg) const noexcept {
+        if (__builtin_expect(frozen_.load(std::memory_order_acquire), 0)) wait_thawed(eg);
+    }
+    [[gnu::noinline, gnu::cold]] void wait_thawed(concurrency::epoch_guard& eg) const noexcept;
+    // enter() for a caller holding grow_mutex_, which it gives up while it waits.
+    void enter_holding(concurrency::epoch_guard& eg, std::unique_lock<std::mutex>& grow) const;
+    struct frozen_pair;
+    void swap_state(concurrent_table& other) noexcept;
+    template <class T>
+    static void replace_with(T& dst, T&& src);
+
     // table_lifecycle.hpp
     table_type* make_table(std::size_t nbuckets);
     void destroy_table(table_type* t) noexcept;
@@ -265,6 +302,7 @@ class concurrent_table {
     bool note_count(table_type& t, stripe_type& s, std::int64_t delta) noexcept;
     void flush_pending(stripe_type& s) noexcept;
     static std::int64_t stripe_sum(const table_type& t) noexcept;
+    static size_type count_elements(const table_type* root) noexcept;
     bool overflow_pressure(const table_type& t) const noexcept;
     void grow_after_write(table_type* t) noexcept;
     void grow_for_reserve(table_type* t);
@@ -301,8 +339,8 @@ class concurrent_table {
     bool read_locked(std::uint64_t h, const K& key, Found& found) const;
 
     // write_path.hpp
-    template <bool Inserts = true, class Op>
-    auto write_op(std::uint64_t h, const char* what, Op&& op);
+    template <bool Inserts = true, class K, class Op>
+    auto write_op(const K& key, std::uint64_t& h, const char* what, Op&& op);
     template <class K, class OnFound, class OnNew, class Construct>
     bool insert_unique(const char* what, const K& key, OnFound& on_found, OnNew& on_new,
                        Construct&& construct);
@@ -352,6 +390,9 @@ class concurrent_table {
     // next to approx_size_, which every flush of a stripe's count writes,
     // each lookup of the other threads missed on root_.
     alignas(concurrency::cache_line) std::atomic<table_type*> root_{nullptr};
+    // Set while a blocking operation (swap, assignment) replaces the state:
+    // operations wait at enter(). On root_'s line, which all of them read.
+    std::atomic<bool> frozen_{false};
     Hash hash_{};
     KeyEqual eq_{};
     Allocator alloc_{};
@@ -365,6 +406,8 @@ class concurrent_table {
     std::size_t prepared_done_ = 0;
     std::int64_t populate_resume_ns_ = 0;  // no populate step before this time (growth.hpp)
     concurrency::retire_list retired_;
+    // Serialises blocking and two-table operations on this table.
+    mutable std::mutex blocking_mutex_;
 };
 
 // Calls f(args...) and returns whether to go on: f's bool result, or true
@@ -381,6 +424,7 @@ TOPHASH_ALWAYS_INLINE bool invoke_continue(F& f, Args&&... args) {
 
 }  // namespace tophash::detail
 
+#include "tophash/detail/blocking.hpp"
 #include "tophash/detail/chain.hpp"
 #include "tophash/detail/evacuation.hpp"
 #include "tophash/detail/growth.hpp"

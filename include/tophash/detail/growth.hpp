@@ -65,8 +65,14 @@ inline std::int64_t concurrent_table<S, H, E, A>::stripe_sum(const table_type& t
 // erases that overlapped the call.
 template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::size() const noexcept -> size_type {
-    concurrency::epoch_guard g;
-    const table_type* t = root_.load(std::memory_order_acquire);
+    concurrency::epoch_guard g(this);
+    enter(g);
+    return count_elements(root_.load(std::memory_order_acquire));
+}
+
+template <class S, class H, class E, class A>
+inline auto concurrent_table<S, H, E, A>::count_elements(const table_type* t) noexcept
+    -> size_type {
     if (t == nullptr) return 0;
     std::int64_t n = stripe_sum(*t);
     std::int64_t inherited = t->inherited.load(std::memory_order_acquire);
@@ -86,14 +92,16 @@ inline auto concurrent_table<S, H, E, A>::size() const noexcept -> size_type {
 
 template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::bucket_count() const noexcept -> size_type {
-    concurrency::epoch_guard g;
+    concurrency::epoch_guard g(this);
+    enter(g);
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : t->bucket_count();
 }
 
 template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::max_load() const noexcept -> size_type {
-    concurrency::epoch_guard g;
+    concurrency::epoch_guard g(this);
+    enter(g);
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : t->grow_at;
 }
@@ -227,7 +235,8 @@ inline void concurrent_table<S, H, E, A>::reserve(size_type n) {
     const std::size_t wanted = buckets_for_capacity<element_type>(n);
     for (;;) {
         {
-            concurrency::epoch_guard g;
+            concurrency::epoch_guard g(this);
+            enter(g);
             table_type* t = root_.load(std::memory_order_acquire);
             if (t == nullptr) {
                 create_first_table(wanted);
@@ -256,7 +265,8 @@ inline void concurrent_table<S, H, E, A>::shrink(size_type n) {
     check_reentry("shrink_to_fit");
     for (bool published = false;;) {
         {
-            concurrency::epoch_guard g;
+            concurrency::epoch_guard g(this);
+            enter(g);
             table_type* t = root_.load(std::memory_order_acquire);
             if (t == nullptr) return;
             if (table_type* o = t->old.load(std::memory_order_acquire)) {

@@ -14,8 +14,9 @@ namespace tophash::detail {
 template <class S, class H, class E, class A>
 inline map_stats concurrent_table<S, H, E, A>::stats() const {
     check_reentry("stats");
-    std::lock_guard<std::mutex> grow_lock(grow_mutex_);  // arrays stay put meanwhile
-    concurrency::epoch_guard eg;
+    std::unique_lock<std::mutex> grow_lock(grow_mutex_);  // arrays stay put meanwhile
+    concurrency::epoch_guard eg(this);
+    enter_holding(eg, grow_lock);
     map_stats st;
     st.slots_per_bucket = width;
     const table_type* t = root_.load(std::memory_order_acquire);
@@ -88,7 +89,8 @@ template <class S, class H, class E, class A>
 inline debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(
     std::size_t bucket_index) const {
     check_reentry("debug::inspect");
-    concurrency::epoch_guard eg;
+    concurrency::epoch_guard eg(this);
+    enter(eg);
     debug::bucket_view v;
     const table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return v;
@@ -117,7 +119,8 @@ inline debug::bucket_view concurrent_table<S, H, E, A>::inspect_bucket(
 template <class S, class H, class E, class A>
 template <class K>
 inline std::size_t concurrent_table<S, H, E, A>::bucket_of(const K& key) const {
-    concurrency::epoch_guard eg;
+    concurrency::epoch_guard eg(this);
+    enter(eg);
     const table_type* t = root_.load(std::memory_order_acquire);
     return t == nullptr ? 0 : static_cast<std::size_t>(hash_of(key) & t->bucket_mask);
 }

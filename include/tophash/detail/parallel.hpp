@@ -21,6 +21,13 @@
 #include <type_traits>
 #include <vector>
 
+// A program that included <execution> before tophash uses the standard
+// policies already (and links what they need): they work unchanged, as
+// Boost's do. The guards of libstdc++, libc++ and Microsoft's library.
+#if !defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && \
+    (defined(_GLIBCXX_EXECUTION) || defined(_LIBCPP_EXECUTION) || defined(_EXECUTION_))
+#define TOPHASH_ENABLE_PARALLEL_ALGORITHMS 1
+#endif
 #if defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && __has_include(<execution>)
 #include <execution>
 #include "tophash/detail/exceptions.hpp"
@@ -41,6 +48,9 @@ namespace detail {
 
 template <class P>
 using policy_t = std::remove_cv_t<std::remove_reference_t<P>>;
+
+template <class>
+inline constexpr bool dependent_false_v = false;
 
 template <class P>
 inline constexpr bool is_execution_policy_v =

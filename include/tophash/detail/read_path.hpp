@@ -35,8 +35,13 @@ template <class S, class H, class E, class A>
 template <class K, class F>
 inline bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F& found) const {
     check_reentry(what);
-    const std::uint64_t h = hash_of(key);
-    concurrency::epoch_guard eg;
+    // A hasher with state is read only after enter(): a blocking swap may be
+    // replacing it. Stateless ones hash first, as before.
+    std::uint64_t h = 0;
+    if constexpr (std::is_empty_v<H>) h = hash_of(key);
+    concurrency::epoch_guard eg(this);
+    enter(eg);
+    if constexpr (!std::is_empty_v<H>) h = hash_of(key);
     if constexpr (lock_free_reads) {
         std::optional<value_type> v;
         if (!read_lock_free(h, key, &v)) return false;
@@ -52,8 +57,13 @@ template <class S, class H, class E, class A>
 template <class K>
 inline bool concurrent_table<S, H, E, A>::contains(const char* what, const K& key) const {
     check_reentry(what);
-    const std::uint64_t h = hash_of(key);
-    concurrency::epoch_guard eg;
+    // A hasher with state is read only after enter(): a blocking swap may be
+    // replacing it. Stateless ones hash first, as before.
+    std::uint64_t h = 0;
+    if constexpr (std::is_empty_v<H>) h = hash_of(key);
+    concurrency::epoch_guard eg(this);
+    enter(eg);
+    if constexpr (!std::is_empty_v<H>) h = hash_of(key);
     if constexpr (lock_free_reads) {
         return read_lock_free(h, key, nullptr);
     } else {
@@ -77,12 +87,13 @@ inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, 
     It keys[bulk_batch];
     bucket_type heads[bulk_batch];
     while (first != last) {
+        concurrency::epoch_guard eg(this);
+        enter(eg);  // before hashing: see read()
         std::size_t m = 0;
         for (; m < bulk_batch && first != last; ++m, ++first) {
             keys[m] = first;
             hashes[m] = hash_of(*first);
         }
-        concurrency::epoch_guard eg;
         // Each key's chain is located once. A resize that moves it before the
         // probe is caught there (the chain reads evacuated, or its version
         // moved), and that key is looked up again from the root.

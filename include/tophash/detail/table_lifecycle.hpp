@@ -33,20 +33,12 @@ inline auto concurrent_table<S, H, E, A>::operator=(concurrent_table&& other) no
     -> concurrent_table& {
     if (this != &other) {
         release_all();
-        hash_ = std::move(other.hash_);
-        eq_ = std::move(other.eq_);
-        alloc_ = other.alloc_;
+        replace_with(hash_, std::move(other.hash_));
+        replace_with(eq_, std::move(other.eq_));
+        replace_with(alloc_, A(other.alloc_));
         steal(other);
     }
     return *this;
-}
-
-template <class S, class H, class E, class A>
-inline void concurrent_table<S, H, E, A>::swap(concurrent_table& other) noexcept {
-    if (this == &other) return;
-    concurrent_table tmp(std::move(other));
-    other = std::move(*this);
-    *this = std::move(tmp);
 }
 
 template <class S, class H, class E, class A>

@@ -30,7 +30,8 @@ namespace tophash::detail {
 
 template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::plan_traversal() const -> traversal_plan {
-    concurrency::epoch_guard eg;
+    concurrency::epoch_guard eg(this);
+    enter(eg);
     const table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return {};
     const table_type* o = t->old.load(std::memory_order_acquire);
@@ -52,7 +53,8 @@ inline bool concurrent_table<S, H, E, A>::traverse(const traversal_plan& p, std:
                                                    std::size_t last, Fn&& fn) {
     const std::size_t n0 = p.buckets, ns0 = p.stripes;
     for (std::size_t lo = first; lo < last; lo += stripes_per_epoch) {
-        concurrency::epoch_guard eg;
+        concurrency::epoch_guard eg(this);
+        enter(eg);
         const std::size_t hi = std::min(last, lo + stripes_per_epoch);
         for (std::size_t si = lo; si < hi; ++si) {
             table_type* t = root_.load(std::memory_order_acquire);
@@ -294,8 +296,9 @@ template <class S, class H, class E, class A>
 template <class F>
 inline void concurrent_table<S, H, E, A>::for_each_consistent(const char* what, F& f) const {
     check_reentry(what);
-    std::lock_guard<std::mutex> grow_lock(grow_mutex_);
-    concurrency::epoch_guard eg;
+    std::unique_lock<std::mutex> grow_lock(grow_mutex_);
+    concurrency::epoch_guard eg(this);
+    enter_holding(eg, grow_lock);
     table_type* t = root_.load(std::memory_order_acquire);
     if (t == nullptr) return;
     table_type* o = t->old.load(std::memory_order_acquire);

@@ -8,8 +8,8 @@
 
 namespace tophash::detail {
 
-// Runs op(table, stripe, bucket index, grow flag) under the exclusive lock of
-// the stripe that owns the key's chain.
+// Sets h to the key's hash and runs op(table, stripe, bucket index, grow flag)
+// under the exclusive lock of the stripe that owns the key's chain.
 //
 // Inserting operations (Inserts) work in the newest array: first they
 // evacuate the key's old bucket, and one more (help_cursor), which may
@@ -20,8 +20,9 @@ namespace tophash::detail {
 // that help (the bucket is retried by a later write). Operations that cannot
 // insert do nothing on a table that has no array.
 template <class S, class H, class E, class A>
-template <bool Inserts, class Op>
-inline auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* what, Op&& op) {
+template <bool Inserts, class K, class Op>
+inline auto concurrent_table<S, H, E, A>::write_op(const K& key, std::uint64_t& h, const char* what,
+                                                   Op&& op) {
     check_reentry(what);
     bool grow = false;
     table_type* grown = nullptr;
@@ -29,7 +30,9 @@ inline auto concurrent_table<S, H, E, A>::write_op(std::uint64_t h, const char* 
                                  std::size_t{}, grow));
     std::optional<result_t> result;
     {
-        concurrency::epoch_guard eg;
+        concurrency::epoch_guard eg(this);
+        enter(eg);
+        h = hash_of(key);  // after enter(): see read()
         table_type* helped = nullptr;
         for (;;) {
             table_type* t = root_.load(std::memory_order_acquire);
@@ -74,8 +77,8 @@ template <class K, class OnFound, class OnNew, class Construct>
 inline bool concurrent_table<S, H, E, A>::insert_unique(const char* what, const K& key,
                                                         OnFound& on_found, OnNew& on_new,
                                                         Construct&& construct) {
-    const std::uint64_t h = hash_of(key);
-    return write_op(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
+    std::uint64_t h = 0;
+    return write_op(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
         auto [b, i] = find_in_chain(t, bi, h, key);
         if (b != nullptr) {
             call_visitor(*b->slot_at(i), on_found);
@@ -111,8 +114,8 @@ inline bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, stage
 template <class S, class H, class E, class A>
 template <class K, class F>
 inline auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, F& f) -> size_type {
-    const std::uint64_t h = hash_of(key);
-    return write_op<false>(h, what, [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
+    std::uint64_t h = 0;
+    return write_op<false>(key, h, what, [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
         auto [b, i] = find_in_chain(t, bi, h, key);
         if (b == nullptr) return size_type{0};
         call_visitor(*b->slot_at(i), f);
@@ -124,8 +127,8 @@ template <class S, class H, class E, class A>
 template <class K, class P>
 inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& key, P& pred)
     -> size_type {
-    const std::uint64_t h = hash_of(key);
-    return write_op<false>(h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
+    std::uint64_t h = 0;
+    return write_op<false>(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
         auto [b, i] = find_in_chain(t, bi, h, key);
         if (b == nullptr) return size_type{0};
         if (!call_visitor(*b->slot_at(i), pred)) return size_type{0};
