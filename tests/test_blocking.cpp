@@ -18,6 +18,7 @@
 #include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
 #include "tophash/concurrent_node_map.hpp"
+#include "tophash/concurrent_node_set.hpp"
 #include "tophash/concurrent_set.hpp"
 
 namespace {
@@ -256,6 +257,54 @@ TEST(Blocking, ShrinkToFitDropsThePreparedArray) {
     m.rehash(0);
     EXPECT_EQ(m.stats().prepared_bytes, 0u);
     EXPECT_EQ(m.size(), static_cast<std::size_t>(i + 1));
+}
+
+// Boost documents exclusive access for a set's non-const visit, visit_all,
+// visit_while and insert_or_visit: programs update mutable members there.
+struct tally {
+    int key;
+    mutable long hits = 0;  // not atomic: the exclusive lock protects it
+    bool operator==(const tally& o) const { return key == o.key; }
+};
+struct tally_hash {
+    std::size_t operator()(const tally& t) const noexcept { return std::hash<int>()(t.key); }
+};
+
+template <class Set>
+void set_visits_are_exclusive() {
+    Set s;
+    s.insert(tally{1});
+    const int n = iterations(200000);
+    auto work = [&](int which) {
+        for (int i = 0; i < n; ++i) {
+            switch ((i + which) % 4) {
+                case 0:
+                    s.visit(tally{1}, [](const tally& t) { ++t.hits; });
+                    break;
+                case 1:
+                    s.visit_all([](const tally& t) { ++t.hits; });
+                    break;
+                case 2:
+                    s.visit_while([](const tally& t) { return ++t.hits, true; });
+                    break;
+                default:
+                    s.insert_or_visit(tally{1}, [](const tally& t) { ++t.hits; });
+                    break;
+            }
+        }
+    };
+    std::thread a(work, 0), b(work, 1);
+    a.join();
+    b.join();
+    long hits = 0;
+    s.cvisit(tally{1}, [&](const tally& t) { hits = t.hits; });
+    EXPECT_EQ(hits, 2L * n) << "two visitors of one element overlapped";
+}
+TEST(Blocking, SetVisitsAreExclusiveFlat) {
+    set_visits_are_exclusive<tophash::concurrent_set<tally, tally_hash>>();
+}
+TEST(Blocking, SetVisitsAreExclusiveNode) {
+    set_visits_are_exclusive<tophash::concurrent_node_set<tally, tally_hash>>();
 }
 
 }  // namespace

@@ -196,14 +196,10 @@ class basic_container {
     // (bulk_visit_size at a time), overlapping their cache misses.
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type visit(It first, It last, F f) {
-        if constexpr (const_elements) {
-            return table_.read_bulk("visit", first, last, f);
-        } else {
-            size_type n = 0;
-            for (; first != last; ++first)
-                n += visit_key("visit", *first, f);
-            return n;
-        }
+        size_type n = 0;
+        for (; first != last; ++first)
+            n += visit_key("visit", *first, f);
+        return n;
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type visit(It first, It last, F f) const {
@@ -263,11 +259,8 @@ class basic_container {
     // Stops when f returns false; returns false if it did.
     template <class F>
     bool visit_while(F f) {
-        if constexpr (const_elements) {
-            return table_.for_each("visit_while", f);
-        } else {
-            return table_.visit_each("visit_while", f);
-        }
+        auto&& v = visitor(f);
+        return table_.visit_each("visit_while", v);
     }
     template <class F>
     bool visit_while(F f) const {
@@ -279,14 +272,11 @@ class basic_container {
     }
     template <class P, class F, enable_policy_t<P> = 0>
     bool visit_while(P&& policy, F f) {
-        if constexpr (const_elements) {
-            return std::as_const(*this).cvisit_while(std::forward<P>(policy), f);
-        } else {
-            const auto plan = table_.plan_traversal();
-            return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
-                return table_.visit_each_in("visit_while", plan, i, f);
-            });
-        }
+        const auto plan = table_.plan_traversal();
+        return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
+            auto&& v = visitor(f);
+            return table_.visit_each_in("visit_while", plan, i, v);
+        });
     }
     template <class P, class F, enable_policy_t<P> = 0>
     bool visit_while(P&& policy, F f) const {
@@ -715,27 +705,24 @@ class basic_container {
         return {f};
     }
 
+    // Non-const visits hold the element's stripe exclusively, for sets too
+    // (Boost: a visitor may change mutable members of a set's element);
+    // sets' visitors still see it as const.
     template <class K, class F>
     size_type visit_key(const char* what, const K& k, F& f) {
-        if constexpr (const_elements) {
-            return table_.read(what, k, f);
-        } else {
-            return table_.visit(what, k, f);
-        }
+        auto&& v = visitor(f);
+        return table_.visit(what, k, v);
     }
     template <class F>
     size_type visit_all_impl(const char* what, F& f) {
-        if constexpr (const_elements) {
-            return cvisit_all_impl(what, f);
-        } else {
-            size_type n = 0;
-            auto count = [&](value_type& v) {
-                ++n;
-                f(v);
-            };
-            table_.visit_each(what, count);
-            return n;
-        }
+        size_type n = 0;
+        auto count = [&](auto& v) {
+            ++n;
+            f(v);
+        };
+        auto&& v = visitor(count);
+        table_.visit_each(what, v);
+        return n;
     }
     template <class F>
     size_type cvisit_all_impl(const char* what, F& f) const {

@@ -192,7 +192,22 @@ inline bool concurrent_table<S, H, E, A>::visit_each_units(const char* what,
                                                            std::size_t first, std::size_t last,
                                                            F& f) {
     check_reentry(what);
-    auto go_on = [&](value_type& v) { return invoke_continue(f, v); };
+    // A const visitor (sets' visit_all) sees elements in place, as const,
+    // under the exclusive lock all the same (Boost: exclusive access).
+    auto body = [&](auto& v) {
+        if constexpr (is_const_visitor<F>::value) {
+            return invoke_continue(f.f, std::as_const(v));
+        } else {
+            return invoke_continue(f, v);
+        }
+    };
+    auto go_on = [&] {
+        if constexpr (is_const_visitor<F>::value) {
+            return const_visitor<decltype(body)>{body};
+        } else {
+            return std::ref(body);
+        }
+    }();
     return traverse<true>(p, first, last,
                           [&](table_type&, stripe_type&, bucket_type head, auto keep) {
                               for (bucket_type b = head; b != nullptr; b = b->next()) {
