@@ -134,7 +134,7 @@ class basic_container {
     // elements one by one (blocking on other, as move assignment).
     basic_container(basic_container&& other, const allocator_type& a)
         : table_(0, other.hash_function(), other.key_eq(), a) {
-        table_.move_assign(other.table_);
+        table_.move_assign(other.table_, false);
     }
     // Blocking on *this and other (Boost): operations on either that run
     // meanwhile wait; the allocator propagates as its traits say.

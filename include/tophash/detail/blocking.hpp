@@ -170,10 +170,12 @@ inline void concurrent_table<S, H, E, A>::swap(concurrent_table& other) {
 }
 
 template <class S, class H, class E, class A>
-inline void concurrent_table<S, H, E, A>::move_assign(concurrent_table& other) {
+inline void concurrent_table<S, H, E, A>::move_assign(concurrent_table& other, bool may_propagate) {
     if (this == &other) return;
     check_reentry("operator=");
-    constexpr bool pocma = std::allocator_traits<A>::propagate_on_container_move_assignment::value;
+    constexpr bool traits_pocma =
+        std::allocator_traits<A>::propagate_on_container_move_assignment::value;
+    const bool pocma = may_propagate && traits_pocma;
     with_pair_locked(other, [&] {
         // What *this held, destroyed once no other thread can reach it.
         concurrent_table dead(0, hash_, eq_, alloc_);
@@ -183,7 +185,9 @@ inline void concurrent_table<S, H, E, A>::move_assign(concurrent_table& other) {
             replace_with(hash_, std::move(other.hash_));
             replace_with(eq_, std::move(other.eq_));
             if (pocma || alloc_ == other.alloc_) {
-                if constexpr (pocma) replace_with(alloc_, A(other.alloc_));
+                if constexpr (traits_pocma) {
+                    if (pocma) replace_with(alloc_, A(other.alloc_));
+                }
                 swap_state(other);
             } else {
                 // The elements move one by one into arrays of our allocator;

@@ -86,7 +86,7 @@ class concurrent_table {
     using key_type = typename Storage::key_type;
     using value_type = typename Storage::value_type;
     using element_type = typename Storage::element_type;
-    using staged_type = typename Storage::staged_type;
+    using staged_type = typename Storage::template staged_type_for<Allocator>;
     using size_type = std::size_t;
     static constexpr bool lock_free_reads = Storage::lock_free_reads;
     static constexpr bool transparent = is_transparent_pair<Hash, KeyEqual>::value;
@@ -111,7 +111,9 @@ class concurrent_table {
     void swap(concurrent_table& other);
     // *this takes other's elements: its arrays if the allocators allow,
     // else element by element; other is left empty.
-    void move_assign(concurrent_table& other);
+    // The allocator propagates if may_propagate and the traits say so (not
+    // for the allocator-extended move constructor).
+    void move_assign(concurrent_table& other, bool may_propagate = true);
     // *this becomes a copy of other (strong guarantee: a throwing copy
     // leaves *this as it was).
     void copy_assign(const concurrent_table& other);
@@ -228,10 +230,6 @@ class concurrent_table {
     using node_type = typename table_type::node_type;
     using stripe_type = typename table_type::stripe_type;
     using memory = table_memory<Allocator>;
-    using table_alloc =
-        typename std::allocator_traits<Allocator>::template rebind_alloc<table_type>;
-    using stripe_alloc =
-        typename std::allocator_traits<Allocator>::template rebind_alloc<stripe_type>;
     static constexpr unsigned width = bucket_type::width;
 
     template <class K>

@@ -5,6 +5,7 @@
 // (flat_storage.hpp, node_storage.hpp).
 #pragma once
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -41,12 +42,13 @@ struct map_kind {
     // throws leaves the source whole. The key is moved through a const_cast:
     // the source element is destroyed right after, never read again (what
     // std::map's node extraction and Abseil's slot transfer also rely on).
-    static void relocate(value_type* dst, value_type& src) {
+    template <class Alloc>
+    static void relocate(Alloc& a, value_type* dst, value_type& src) {
+        using traits = std::allocator_traits<Alloc>;
         if constexpr (nothrow_move || !copyable) {
-            ::new (static_cast<void*>(dst))
-                value_type(std::move(const_cast<K&>(src.first)), std::move(src.second));
+            traits::construct(a, dst, std::move(const_cast<K&>(src.first)), std::move(src.second));
         } else {
-            ::new (static_cast<void*>(dst)) value_type(std::as_const(src));
+            traits::construct(a, dst, std::as_const(src));
         }
     }
 
@@ -80,11 +82,13 @@ struct set_kind {
 
     static constexpr bool nothrow_move = std::is_nothrow_move_constructible_v<K>;
     static constexpr bool copyable = std::is_copy_constructible_v<K>;
-    static void relocate(K* dst, K& src) {
+    template <class Alloc>
+    static void relocate(Alloc& a, K* dst, K& src) {
+        using traits = std::allocator_traits<Alloc>;
         if constexpr (nothrow_move || !copyable) {
-            ::new (static_cast<void*>(dst)) K(std::move(src));
+            traits::construct(a, dst, std::move(src));
         } else {
-            ::new (static_cast<void*>(dst)) K(std::as_const(src));
+            traits::construct(a, dst, std::as_const(src));
         }
     }
 

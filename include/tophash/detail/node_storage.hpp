@@ -64,7 +64,7 @@ struct node_storage {
             node_traits::construct(na, p, std::forward<Args>(args)...);
         }
         TOPHASH_CATCH_ALL {
-            node_traits::deallocate(na, p, 1);
+            node_traits::deallocate(na, fancy(p), 1);
             TOPHASH_RETHROW;
         }
         return p;
@@ -72,7 +72,11 @@ struct node_storage {
     static void free_node(const node_alloc& a, value_type* p) noexcept {
         node_alloc na(a);
         node_traits::destroy(na, p);
-        node_traits::deallocate(na, p, 1);
+        node_traits::deallocate(na, fancy(p), 1);
+    }
+    // The allocator's pointer to a node (fancy pointers: a class).
+    static typename node_traits::pointer fancy(value_type* p) noexcept {
+        return std::pointer_traits<typename node_traits::pointer>::pointer_to(*p);
     }
 
     template <class... Args>
@@ -87,6 +91,8 @@ struct node_storage {
     }
     static void destroy_relocated(const Allocator&, element_type*) noexcept {}
 
+    template <class>
+    using staged_type_for = staged_type;
     template <class... Args>
     static staged_type stage(const Allocator& a, Args&&... args) {
         return staged_type(a, make_node(a, std::forward<Args>(args)...));

@@ -205,9 +205,7 @@ struct table_memory {
             if (p == nullptr) throw_bad_alloc();
             return static_cast<U*>(p);
         } else {
-            using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;
-            alloc_u au(a);
-            U* p = &*std::allocator_traits<alloc_u>::allocate(au, n);
+            U* p = static_cast<U*>(user_block::allocate(a, n * sizeof(U), alignof(U), n));
             if (zeroed) std::memset(static_cast<void*>(p), 0, n * sizeof(U));
             return p;
         }
@@ -222,11 +220,53 @@ struct table_memory {
                 std::free(p);
             }
         } else {
-            using alloc_u = typename std::allocator_traits<Alloc>::template rebind_alloc<U>;
-            alloc_u au(a);
-            std::allocator_traits<alloc_u>::deallocate(au, p, n);
+            user_block::deallocate(a, p, n * sizeof(U), alignof(U));
         }
     }
+
+    // Internal arrays from the user's allocator, as bytes: its rebound
+    // allocator of U may return less than alignof(U) (one built on
+    // ::operator new(n * sizeof(T)) gives 16 bytes; stripes want 64), and
+    // its pointer may be a class (fancy pointers). So each block is
+    // over-allocated, aligned here, and keeps the allocator's own pointer
+    // just before the aligned start, constructed in place (an offset
+    // pointer must not be copied bytewise).
+    struct user_block {
+        using byte_alloc =
+            typename std::allocator_traits<Alloc>::template rebind_alloc<unsigned char>;
+        using byte_traits = std::allocator_traits<byte_alloc>;
+        using byte_pointer = typename byte_traits::pointer;
+        static constexpr std::size_t header = sizeof(byte_pointer) + alignof(byte_pointer);
+        static std::size_t total(std::size_t bytes, std::size_t align) noexcept {
+            return bytes + header + align;
+        }
+        static void* allocate(const Alloc& a, std::size_t bytes, std::size_t align,
+                              std::size_t count) {
+            if (count != 0 && bytes / count == 0) throw_bad_alloc();
+            if (bytes > SIZE_MAX - header - align) throw_bad_alloc();
+            byte_alloc ba(a);
+            byte_pointer raw = byte_traits::allocate(ba, total(bytes, align));
+            unsigned char* base = &*raw;
+            auto at = reinterpret_cast<std::uintptr_t>(base) + header;
+            at = (at + align - 1) & ~static_cast<std::uintptr_t>(align - 1);
+            ::new (static_cast<void*>(slot_of(at))) byte_pointer(raw);
+            return reinterpret_cast<void*>(at);
+        }
+        static void deallocate(const Alloc& a, void* p, std::size_t bytes,
+                               std::size_t align) noexcept {
+            byte_pointer* h = slot_of(reinterpret_cast<std::uintptr_t>(p));
+            byte_pointer raw = std::move(*h);
+            h->~byte_pointer();
+            byte_alloc ba(a);
+            byte_traits::deallocate(ba, raw, total(bytes, align));
+        }
+        // Where the allocator's pointer of the block starting at `at` lives.
+        static byte_pointer* slot_of(std::uintptr_t at) noexcept {
+            std::uintptr_t h = at - sizeof(byte_pointer);
+            h &= ~static_cast<std::uintptr_t>(alignof(byte_pointer) - 1);
+            return reinterpret_cast<byte_pointer*>(h);
+        }
+    };
     // Faults in elements [from, to) of a page-backed array.
     template <class U>
     static void populate(U* p, std::size_t from, std::size_t to) noexcept {

@@ -46,8 +46,7 @@ inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> ta
     if (nbuckets > max_bucket_count<element_type>()) {
         throw_length_error("tophash: the table cannot grow beyond max_size()");
     }
-    table_alloc ta(alloc_);
-    table_type* t = &*std::allocator_traits<table_alloc>::allocate(ta, 1);
+    table_type* t = memory::template allocate<table_type>(alloc_, 1, false);
     ::new (static_cast<void*>(t)) table_type();
     TOPHASH_TRY {
         const std::size_t nstripes = table_type::stripes_for(nbuckets);
@@ -60,8 +59,7 @@ inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> ta
         // The estimate's error is at most stripes * batch = grow_at / 16.
         const std::size_t batch = t->grow_at / (nstripes * 16);
         t->flush_batch = batch > 0 ? static_cast<std::int64_t>(batch) : 1;
-        stripe_alloc sa(alloc_);
-        t->stripes = &*std::allocator_traits<stripe_alloc>::allocate(sa, nstripes);
+        t->stripes = memory::template allocate<stripe_type>(alloc_, nstripes, false);
         for (std::size_t i = 0; i < nstripes; ++i)
             ::new (&t->stripes[i]) stripe_type();
         TOPHASH_TRY {
@@ -75,13 +73,13 @@ inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> ta
             }
         }
         TOPHASH_CATCH_ALL {
-            std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, nstripes);
+            memory::deallocate(alloc_, t->stripes, nstripes);
             TOPHASH_RETHROW;
         }
     }
     TOPHASH_CATCH_ALL {
         t->~table_type();
-        std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
+        memory::deallocate(alloc_, t, 1);
         TOPHASH_RETHROW;
     }
     return t;
@@ -122,16 +120,14 @@ inline void concurrent_table<S, H, E, A>::free_table(table_type* t) noexcept {
         }
         t->stripes[i].~stripe_type();
     }
-    stripe_alloc sa(alloc_);
-    std::allocator_traits<stripe_alloc>::deallocate(sa, t->stripes, t->stripe_count());
+    memory::deallocate(alloc_, t->stripes, t->stripe_count());
     const bool released = t->released_buckets == nb;
     if (!released || !memory::template page_backed<bucket_ctrl>(nb))
         memory::deallocate(alloc_, t->ctrls, nb);
     if (!released || !memory::template page_backed<element_type>(nb * width))
         memory::deallocate(alloc_, t->slots, nb * width);
-    table_alloc ta(alloc_);
     t->~table_type();
-    std::allocator_traits<table_alloc>::deallocate(ta, t, 1);
+    memory::deallocate(alloc_, t, 1);
 }
 
 // A retired table holds no elements (all were evacuated), only memory:
