@@ -270,6 +270,16 @@ class concurrent_table {
     template <class T>
     static void replace_with(T& dst, T&& src);
 
+    // What a table's allocations take beyond their contents: the alignment
+    // and pointer each block from a user's allocator carries (table.hpp).
+    static std::size_t block_overheads(const table_type& t) noexcept {
+        return memory::template overhead<table_type>() + memory::template overhead<stripe_type>() +
+               memory::template overhead<bucket_ctrl>() +
+               memory::template overhead<element_type>() +
+               t.overflow_count.load(std::memory_order_relaxed) *
+                   memory::template overhead<node_type>();
+    }
+
     // table_lifecycle.hpp
     table_type* make_table(std::size_t nbuckets);
     void destroy_table(table_type* t) noexcept;

@@ -23,7 +23,7 @@ inline map_stats concurrent_table<S, H, E, A>::stats() const {
     if (t == nullptr) return st;
     st.bucket_count = t->bucket_count();
     st.stripe_count = t->stripe_count();
-    st.bytes = t->bytes();
+    st.bytes = t->bytes() + block_overheads(*t);
     st.chain_length_histogram.assign(2, 0);
     auto scan = [&](const table_type& tab, bool is_old) {
         for (std::size_t bi = 0; bi < tab.bucket_count(); ++bi) {
@@ -68,7 +68,7 @@ inline map_stats concurrent_table<S, H, E, A>::stats() const {
         st.old_bucket_count = o->bucket_count();
         for (std::size_t i = 0; i < o->stripe_count(); ++i)
             st.evacuated_buckets += o->stripes[i].evacuated.load(std::memory_order_relaxed);
-        st.bytes += o->bytes();
+        st.bytes += o->bytes() + block_overheads(*o);
         scan(*o, true);
     }
     scan(*t, false);
@@ -77,7 +77,7 @@ inline map_stats concurrent_table<S, H, E, A>::stats() const {
         st.prepared_bytes =
             prepared_->bytes() -
             prepared_->bucket_count() * (sizeof(bucket_ctrl) + width * sizeof(element_type)) +
-            prepared_done_;
+            prepared_done_ + block_overheads(*prepared_);
         st.bytes += st.prepared_bytes;
     }
     st.size = size();

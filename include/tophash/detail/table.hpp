@@ -267,6 +267,16 @@ struct table_memory {
             return reinterpret_cast<byte_pointer*>(h);
         }
     };
+    // Bytes an allocation of U's takes beyond n * sizeof(U) (stats()).
+    template <class U>
+    static constexpr std::size_t overhead() noexcept {
+        if constexpr (uses_calloc<U>) {
+            return 0;
+        } else {
+            return user_block::header + alignof(U);
+        }
+    }
+
     // Faults in elements [from, to) of a page-backed array.
     template <class U>
     static void populate(U* p, std::size_t from, std::size_t to) noexcept {
