@@ -11,9 +11,12 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tophash/concurrent_map.hpp"
 #include "tophash/concurrent_node_map.hpp"
@@ -181,6 +184,80 @@ TEST(ContractMap, StandardPoliciesWorkWhenExecutionWasIncluded) {
     EXPECT_EQ(sum.load(), 2 * 999 * 1000 / 2);
     m.erase_if(std::execution::seq, [](auto& v) { return v.first % 2 == 0; });
     EXPECT_EQ(m.size(), 500u);
+}
+
+// Node handles: extract, insert(node_type&&) in every form, merge moving
+// nodes (no element moved or copied: non-movable mapped types work).
+TEST(ContractNodes, ExtractAndInsertNodeHandles) {
+    using M = tophash::concurrent_node_map<int, std::string>;
+    M a{{1, "one"}, {2, "two"}, {3, "three"}}, b{{2, "deux"}};
+    const std::string* addr = nullptr;
+    a.cvisit(1, [&](const auto& v) { addr = &v.second; });
+    M::node_type n = a.extract(1);
+    ASSERT_FALSE(n.empty());
+    EXPECT_EQ(n.key(), 1);
+    EXPECT_EQ(n.mapped(), "one");
+    EXPECT_EQ(&n.mapped(), addr) << "the element itself, not a copy";
+    EXPECT_FALSE(a.contains(1));
+    M::insert_return_type r = b.insert(std::move(n));
+    EXPECT_TRUE(r.inserted);
+    EXPECT_TRUE(r.node.empty());
+    EXPECT_TRUE(n.empty());
+    b.cvisit(1, [&](const auto& v) { EXPECT_EQ(&v.second, addr); });
+    // A present key: the node comes back.
+    M::node_type m = a.extract(2);
+    int visited = 0;
+    r = b.insert_or_visit(std::move(m), [&](auto& v) { visited += v.second == "deux"; });
+    EXPECT_FALSE(r.inserted);
+    ASSERT_FALSE(r.node.empty());
+    EXPECT_EQ(r.node.mapped(), "two");
+    EXPECT_EQ(visited, 1);
+    r.node.key() = 4;  // a node's key may change while it is out
+    r = b.insert_and_cvisit(
+        std::move(r.node), [&](auto& v) { v.second += "!"; }, [&](const auto&) { ++visited; });
+    EXPECT_TRUE(r.inserted);
+    EXPECT_EQ(b.find(4), std::optional<std::string>("two!"));
+    EXPECT_TRUE(a.extract_if(3, [](const auto& v) { return v.second == "no"; }).empty());
+    EXPECT_EQ(a.extract_if(3, [](const auto& v) { return v.second == "three"; }).mapped(), "three");
+    EXPECT_TRUE(a.extract(99).empty());
+    M::insert_return_type e = a.insert(M::node_type());
+    EXPECT_FALSE(e.inserted);
+    EXPECT_EQ(a.size(), 0u);
+    // Dropped handles free their element (ASan checks).
+    (void)b.extract(4);
+
+    tophash::concurrent_node_set<std::string> s{"x", "y"};
+    auto sn = s.extract(std::string("x"));
+    EXPECT_EQ(sn.value(), "x");
+    tophash::concurrent_node_set<std::string> t;
+    EXPECT_TRUE(t.insert_or_cvisit(std::move(sn), [](const auto&) {}).inserted);
+    EXPECT_TRUE(t.contains("x"));
+}
+
+struct pinned {
+    explicit pinned(int v) : value(v) {}
+    pinned(const pinned&) = delete;
+    pinned& operator=(const pinned&) = delete;
+    int value;
+    std::mutex m;
+};
+
+TEST(ContractNodes, MergeMovesNodesNotElements) {
+    tophash::concurrent_node_map<int, pinned> a, b;
+    for (int i = 0; i < 100; ++i)
+        a.try_emplace(i, i);
+    for (int i = 50; i < 150; ++i)
+        b.try_emplace(i, -i);
+    std::vector<const pinned*> addrs(100);
+    a.cvisit_all([&](const auto& v) { addrs[v.first] = &v.second; });
+    EXPECT_EQ(b.merge(a), 50u);
+    EXPECT_EQ(a.size(), 50u);
+    EXPECT_EQ(b.size(), 150u);
+    b.cvisit_all([&](const auto& v) {
+        if (v.first < 50) EXPECT_EQ(&v.second, addrs[v.first]) << v.first;
+        if (v.first >= 50) EXPECT_EQ(v.second.value, -v.first);
+    });
+    a.cvisit_all([&](const auto& v) { EXPECT_EQ(&v.second, addrs[v.first]); });
 }
 
 }  // namespace

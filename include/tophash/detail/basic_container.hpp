@@ -6,6 +6,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <iterator>
 #include <optional>
@@ -16,6 +18,7 @@
 
 #include "tophash/detail/concurrent_table.hpp"
 #include "tophash/detail/gdb_printers.hpp"
+#include "tophash/detail/node_handle.hpp"
 #include "tophash/detail/parallel.hpp"
 #include "tophash/detail/ranges.hpp"
 #include "tophash/detail/trailing_args.hpp"
@@ -31,9 +34,19 @@ struct is_input_iterator<It, std::void_t<typename std::iterator_traits<It>::iter
 template <class It>
 using enable_if_iterator_t = std::enable_if_t<is_input_iterator<It>::value, int>;
 
+// node_type and insert_return_type: node containers only.
+template <class Storage, class Allocator, bool = Storage::stable_references>
+struct node_types {};
+template <class Storage, class Allocator>
+struct node_types<Storage, Allocator, true> {
+    using node_type = node_handle<typename Storage::kind, Allocator>;
+    using insert_return_type = detail::insert_return_type<node_type>;
+};
+
 template <class Storage, class Hash, class KeyEqual, class Allocator>
-class basic_container {
+class basic_container : public node_types<Storage, Allocator> {
   protected:
+    using node_types_t = node_types<Storage, Allocator>;
     using table_type = concurrent_table<Storage, Hash, KeyEqual, Allocator>;
     using kind = typename Storage::kind;
     // Sets visit elements as const, whatever the call (as Boost's do).
@@ -513,6 +526,49 @@ class basic_container {
             std::forward<Args>(args)...);
     }
 
+    // ------------------------------------------------------------ node handles
+    // Node containers (Boost): extract takes the element out, node and all;
+    // insert(node_type&&) puts it in (allocators must compare equal), and
+    // returns it in insert_return_type::node if its key was present.
+    template <class NT = node_types_t>
+    typename NT::node_type extract(const key_type& k) {
+        return extract_node<NT>("extract", k, always_);
+    }
+    template <class K, class NT = node_types_t, enable_transparent_t<K> = 0>
+    typename NT::node_type extract(const K& k) {
+        return extract_node<NT>("extract", k, always_);
+    }
+    template <class F, class NT = node_types_t>
+    typename NT::node_type extract_if(const key_type& k, F f) {
+        auto&& p = visitor(f);
+        return extract_node<NT>("extract_if", k, p);
+    }
+    template <class K, class F, class NT = node_types_t, enable_transparent_t<K> = 0>
+    typename NT::node_type extract_if(const K& k, F f) {
+        auto&& p = visitor(f);
+        return extract_node<NT>("extract_if", k, p);
+    }
+    template <class NT = node_types_t>
+    typename NT::insert_return_type insert(typename NT::node_type&& nh) {
+        return insert_node<NT>("insert", nh, nv_, nv_);
+    }
+    template <class F, class NT = node_types_t>
+    typename NT::insert_return_type insert_or_visit(typename NT::node_type&& nh, F f) {
+        return insert_node<NT>("insert_or_visit", nh, visitor(f), nv_);
+    }
+    template <class F, class NT = node_types_t>
+    typename NT::insert_return_type insert_or_cvisit(typename NT::node_type&& nh, F f) {
+        return insert_node<NT>("insert_or_cvisit", nh, cvisitor(f), nv_);
+    }
+    template <class F1, class F2, class NT = node_types_t>
+    typename NT::insert_return_type insert_and_visit(typename NT::node_type&& nh, F1 f1, F2 f2) {
+        return insert_node<NT>("insert_and_visit", nh, visitor(f2), visitor(f1));
+    }
+    template <class F1, class F2, class NT = node_types_t>
+    typename NT::insert_return_type insert_and_cvisit(typename NT::node_type&& nh, F1 f1, F2 f2) {
+        return insert_node<NT>("insert_and_cvisit", nh, cvisitor(f2), visitor(f1));
+    }
+
     // ------------------------------------------------------------ erasure
     size_type erase(const key_type& k) {
         return table_.erase_if("erase", k, always_);
@@ -573,14 +629,35 @@ class basic_container {
     size_type merge(basic_container<Storage, H2, E2, Allocator>& source) {
         if (static_cast<const void*>(&source) == static_cast<const void*>(this)) return 0;
         size_type moved = 0;
-        auto move_in = [&](value_type& v) {
-            const bool in = emplace_value("merge", std::move(v), nv_, nv_);
-            moved += in;
-            return in;
-        };
         // It holds a stripe of source while it inserts here: no other
         // two-container operation on either may run meanwhile (blocking.hpp).
-        table_.with_pair_locked(source.table_, [&] { source.table_.erase_if("merge", move_in); });
+        if constexpr (Storage::stable_references) {
+            // Nodes change hands: no element is moved or copied (Boost).
+            auto take = [&](typename table_type::element_type& node) {
+                typename table_type::staged_type st(get_allocator(), node);
+                bool in = false;
+                TOPHASH_TRY {
+                    in = table_.emplace_staged("merge", std::move(st), nv_, nv_);
+                }
+                TOPHASH_CATCH_ALL {
+                    st.release();  // the node stays in source
+                    TOPHASH_RETHROW;
+                }
+                if (!in) st.release();
+                moved += in;
+                return in;
+            };
+            table_.with_pair_locked(source.table_,
+                                    [&] { source.table_.transfer_if("merge", take); });
+        } else {
+            auto move_in = [&](value_type& v) {
+                const bool in = emplace_value("merge", std::move(v), nv_, nv_);
+                moved += in;
+                return in;
+            };
+            table_.with_pair_locked(source.table_,
+                                    [&] { source.table_.erase_if("merge", move_in); });
+        }
         return moved;
     }
     template <class H2, class E2>
@@ -777,6 +854,43 @@ class basic_container {
         } else {
             return false;
         }
+    }
+
+    template <class NT, class K, class P>
+    typename NT::node_type extract_node(const char* what, const K& k, P& pred) {
+        auto* p = table_.extract_if(what, k, pred);
+        if (p == nullptr) return {};
+        return typename NT::node_type(p, get_allocator());
+    }
+    template <class NT, class OnFound, class OnNew>
+    typename NT::insert_return_type insert_node(const char* what, typename NT::node_type& nh,
+                                                OnFound&& on_found, OnNew&& on_new) {
+        if (nh.empty()) return {false, {}};
+#if TOPHASH_ASSERTS
+        if (!(nh.get_allocator() == get_allocator())) {
+            std::fprintf(stderr,
+                         "tophash: %s(node_type&&) of a node whose allocator compares "
+                         "unequal to the container's\n",
+                         what);
+            std::abort();
+        }
+#endif
+        typename table_type::staged_type st(get_allocator(), nh.get());
+        bool in = false;
+        TOPHASH_TRY {
+            in = table_.emplace_staged(what, std::move(st), on_found, on_new);
+        }
+        TOPHASH_CATCH_ALL {
+            // Taken by the table (a visitor threw after it went in), or not.
+            if (st.release() == nullptr) nh.release();
+            TOPHASH_RETHROW;
+        }
+        if (in) {
+            nh.release();
+            return {true, {}};
+        }
+        st.release();  // still nh's
+        return {false, std::move(nh)};
     }
 
     void copy_from(const basic_container& other) {

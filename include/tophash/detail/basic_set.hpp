@@ -20,6 +20,7 @@ class basic_set : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     using enable_key_insert_t =
         std::enable_if_t<base::transparent_set_inserts &&
                              !std::is_same_v<remove_cvref_t<K>, typename base::value_type> &&
+                             !is_node_handle<remove_cvref_t<K>>::value &&
                              !is_execution_policy_v<remove_cvref_t<K>>,
                          int>;
 

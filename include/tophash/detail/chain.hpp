@@ -152,9 +152,14 @@ inline auto concurrent_table<S, H, E, A>::call_visitor(element_type& e, F& f) {
 // overflow bucket that empties goes back to the stripe's free list. Returns
 // true if b itself was unlinked.
 template <class S, class H, class E, class A>
+template <bool Destroy>
 inline bool concurrent_table<S, H, E, A>::erase_at(table_type& t, stripe_type& s, bucket_type head,
                                                    bucket_type b, unsigned i) {
-    S::destroy(alloc_, b->slot_at(i));
+    if constexpr (Destroy) {
+        S::destroy(alloc_, b->slot_at(i));
+    } else {
+        S::destroy_relocated(alloc_, b->slot_at(i));  // the slot, not the node
+    }
     note_count(t, s, -1);
     bool rest_empty;
     if (i + 1 < width) {

@@ -173,6 +173,10 @@ class concurrent_table {
     // Erases `key` if present and pred(value_type&) is true; 1 if erased.
     template <class K, class P>
     size_type erase_if(const char* what, const K& key, P& pred);
+    // Node storage: unlinks and returns the element of `key` (null if
+    // absent, or if pred(value_type&) is false), without destroying it.
+    template <class K, class P>
+    element_type extract_if(const char* what, const K& key, P& pred);
 
     // -------------------------------------------- traversal.hpp
     // Calls f(const value_type&) for every element while f returns true
@@ -186,6 +190,10 @@ class concurrent_table {
     bool visit_each(const char* what, F& f);
     template <class P>
     size_type erase_if(const char* what, P& pred);
+    // Node storage: every element for which take(element_type) is true
+    // leaves the table alive (take owns it now). Weakly consistent.
+    template <class P>
+    size_type transfer_if(const char* what, P& take);
     void clear();
     // f(const value_type&) on every element of one moment, writers blocked.
     template <class F>
@@ -303,6 +311,8 @@ class concurrent_table {
                               bool& grow, Construct&& construct);
     template <class F>
     auto call_visitor(element_type& e, F& f);
+    // Destroy false: the element leaves the chain alive (a node extracted).
+    template <bool Destroy = true>
     bool erase_at(table_type& t, stripe_type& s, bucket_type head, bucket_type b, unsigned i);
     std::int64_t clear_chain(stripe_type& s, bucket_type head, bool destroy);
 
@@ -388,7 +398,7 @@ class concurrent_table {
     template <class F>
     bool visit_each_units(const char* what, const traversal_plan& p, std::size_t first,
                           std::size_t last, F& f);
-    template <class P>
+    template <bool Destroy = true, class P>
     size_type erase_if_units(const char* what, const traversal_plan& p, std::size_t first,
                              std::size_t last, P& pred);
 

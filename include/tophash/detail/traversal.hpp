@@ -224,7 +224,7 @@ inline bool concurrent_table<S, H, E, A>::visit_each_units(const char* what,
 // reads pred works on a copy, stored back if the element stays, so a
 // predicate may update it).
 template <class S, class H, class E, class A>
-template <class P>
+template <bool Destroy, class P>
 inline auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const traversal_plan& p,
                                                          std::size_t first, std::size_t last,
                                                          P& pred) -> size_type {
@@ -235,10 +235,17 @@ inline auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const
             const bucket_type next = b->next();
             for (unsigned i = 0; i < width; ++i) {
                 if (!simd::is_full(b->tag(i)) || !admits(keep, *b->slot_at(i))) continue;
-                if (call_visitor(*b->slot_at(i), pred)) {
+                bool erase;
+                if constexpr (Destroy) {
+                    erase = call_visitor(*b->slot_at(i), pred);
+                } else {
+                    callback_scope g(this);
+                    erase = pred(*b->slot_at(i));  // takes the node, or not
+                }
+                if (erase) {
                     // erase_at may unlink and recycle b when it empties, so
                     // continue from the saved successor in that case.
-                    const bool unlinked = erase_at(t, s, head, b, i);
+                    const bool unlinked = erase_at<Destroy>(t, s, head, b, i);
                     ++erased;
                     if (unlinked) break;
                 }
@@ -267,6 +274,13 @@ template <class P>
 inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, P& pred) -> size_type {
     const traversal_plan p = plan_traversal();
     return erase_if_units(what, p, 0, p.stripes, pred);
+}
+template <class S, class H, class E, class A>
+template <class P>
+inline auto concurrent_table<S, H, E, A>::transfer_if(const char* what, P& take) -> size_type {
+    static_assert(S::stable_references, "transfer_if: node containers only");
+    const traversal_plan p = plan_traversal();
+    return erase_if_units<false>(what, p, 0, p.stripes, take);
 }
 template <class S, class H, class E, class A>
 template <class F>

@@ -137,4 +137,20 @@ inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& ke
     });
 }
 
+template <class S, class H, class E, class A>
+template <class K, class P>
+inline auto concurrent_table<S, H, E, A>::extract_if(const char* what, const K& key, P& pred)
+    -> element_type {
+    static_assert(S::stable_references, "extract: node containers only");
+    std::uint64_t h = 0;
+    return write_op<false>(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
+        auto [b, i] = find_in_chain(t, bi, h, key);
+        if (b == nullptr) return element_type{};
+        if (!call_visitor(*b->slot_at(i), pred)) return element_type{};
+        const element_type e = *b->slot_at(i);
+        erase_at<false>(t, s, t.head(bi), b, i);
+        return e;
+    });
+}
+
 }  // namespace tophash::detail
