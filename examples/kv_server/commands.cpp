@@ -4,7 +4,9 @@
 
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "resp.hpp"
@@ -92,6 +94,18 @@ void cmd_incr(const args_t& a, store& db, std::string& out, std::int64_t now, st
     }
 }
 
+// Resident memory, as Redis reports it (Linux: /proc/self/statm; 0 elsewhere).
+std::uint64_t resident_bytes() {
+    std::uint64_t pages = 0, resident = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+        unsigned long long a = 0, b = 0;
+        if (std::fscanf(f, "%llu %llu", &a, &b) == 2) pages = a, resident = b;
+        std::fclose(f);
+    }
+    (void)pages;
+    return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 void cmd_info(store& db, server_info& info, std::string& out, std::int64_t now) {
     std::string s;
     s += "# Server\r\nserver:tophash kv_server\r\nredis_version:7.0.0\r\n";
@@ -109,6 +123,7 @@ void cmd_info(store& db, server_info& info, std::string& out, std::int64_t now) 
     s += "total_commands_processed:" + std::to_string(commands) + "\r\n";
     s += "protocol_errors:" + std::to_string(info.protocol_errors.load(std::memory_order_relaxed)) +
          "\r\n";
+    s += "\r\n# Memory\r\nused_memory_rss:" + std::to_string(resident_bytes()) + "\r\n";
     s += "\r\n# Keyspace\r\ndb0:keys=" + std::to_string(db.size()) + "\r\n";
     s += "\r\n# Store\r\n";
     db.info(s);
@@ -144,9 +159,20 @@ bool execute(const args_t& a, store& db, server_info& info, unsigned worker, std
         cmd_incr(a, db, out, now, by);
     } else if (is(cmd, "MGET")) {
         if (n < 2) return wrong_arity(out, cmd), true;
+        // The reply is bounded as it grows, not only between requests: a
+        // short MGET naming one large value many times would otherwise
+        // build hundreds of MB for a client that never reads.
+        const std::size_t start = out.size();
         append_array(out, n - 1);
-        for (std::size_t i = 1; i < n; ++i)
+        for (std::size_t i = 1; i < n; ++i) {
             db.get(a[i], now, out);
+            if (out.size() - start > max_reply_bytes && i + 1 < n) {
+                out.resize(start);
+                out.shrink_to_fit();
+                append_error(out, "ERR reply exceeds the server's reply size limit");
+                break;
+            }
+        }
     } else if (is(cmd, "MSET")) {
         if (n < 3 || n % 2 != 1) return wrong_arity(out, cmd), true;
         // Each key is set atomically; the command as a whole is not (a

@@ -40,6 +40,11 @@ std::int64_t now_ms() noexcept;
 // Executes one request (args[0] is the command, any case) and appends its
 // reply to out. Returns false when the connection is to be closed after the
 // reply (QUIT).
+// The most one reply may take (MGET), beyond its last value: a client's
+// memory on the server is its unsent replies (at most 1 MiB pending before
+// the next request is read) plus one reply.
+inline constexpr std::size_t max_reply_bytes = std::size_t{16} << 20;
+
 bool execute(const std::vector<std::string_view>& args, store& db, server_info& info,
              unsigned worker, std::string& out);
 

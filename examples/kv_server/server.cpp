@@ -47,6 +47,7 @@ struct connection {
     std::uint32_t events = EPOLLIN;  // what epoll watches now
     bool closing = false;            // close once `out` is sent
     bool eof = false;                // the peer shut down its side
+    request_parser parser;           // keeps its place in an incomplete request
 };
 
 class worker {
@@ -199,7 +200,7 @@ class worker {
             std::size_t used = 0;
             const char* error = nullptr;
             const std::string_view buf(c.in.data() + pos, c.in_len - pos);
-            const parse_result r = parse_request(buf, args_, used, error);
+            const parse_result r = c.parser.parse(buf, args_, used, error);
             if (r == parse_result::incomplete) {
                 if (buf.size() > max_query_buffer) {
                     protocol_error(c, "Protocol error: request too large");

@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // tophash::hash<Key>: the containers' default hasher. std::hash<Key> for
 // every type (so user specialisations of std::hash keep working), except
-// byte strings, which get a faster hash than libstdc++'s (detail/hash_bytes.hpp).
+// byte strings, which get a faster hash than libstdc++'s (detail/hash_bytes.hpp),
+// and types std::hash does not know but Boost's hash_value does.
 #pragma once
 
 #include <cstddef>
@@ -15,8 +16,29 @@
 
 namespace tophash {
 
+namespace detail {
+// Boost's customisation point: a hash_value(const Key&) found by
+// argument-dependent lookup, for types std::hash does not know. A program
+// written for boost::hash then compiles unchanged with tophash's default.
+template <class Key, class = void>
+struct has_hash_value : std::false_type {};
 template <class Key>
-struct hash : std::hash<Key> {};
+struct has_hash_value<Key, std::void_t<decltype(hash_value(std::declval<const Key&>()))>>
+    : std::true_type {};
+template <class Key>
+struct adl_hash {
+    std::size_t operator()(const Key& k) const noexcept(noexcept(hash_value(k))) {
+        return static_cast<std::size_t>(hash_value(k));
+    }
+};
+template <class Key>
+using default_hash_base = std::conditional_t<!std::is_default_constructible_v<std::hash<Key>> &&
+                                                 has_hash_value<Key>::value,
+                                             adl_hash<Key>, std::hash<Key>>;
+}  // namespace detail
+
+template <class Key>
+struct hash : detail::default_hash_base<Key> {};
 
 namespace detail {
 // Strings and string views of char hash their characters alike, so a

@@ -202,6 +202,57 @@ int main() {
     CHECK(ranged.size() == 2);
 #endif
 
+    // --------------------------------------------------------------- lvalues, _and_cvisit
+    lib::FLAT_SET<std::string> urls;
+    const std::string url = "https://example.org";
+    std::string page = "https://example.org/a";
+    CHECK(urls.insert(url));  // lvalues, const and not
+    CHECK(urls.insert(page));
+    CHECK(!urls.insert_or_visit(url, [](const std::string&) {}));
+    CHECK(!urls.insert_and_cvisit(
+        page, [](const std::string&) {}, [](const std::string&) {}));
+    lib::FLAT_MAP<int, int> marks;
+    const std::pair<int, int> mark{1, 0};
+    CHECK(marks.insert(mark));
+    // f1 sees the new element mutably in every _and_cvisit form.
+    using mark_t = lib::FLAT_MAP<int, int>::value_type;
+    CHECK(marks.insert_and_cvisit(
+        std::pair<int, int>{2, 0}, [](mark_t& v) { v.second = 2; }, [](const mark_t&) {}));
+    CHECK(marks.emplace_and_cvisit(
+        3, 0, [](mark_t& v) { v.second = 3; }, [](const mark_t&) {}));
+    CHECK(marks.try_emplace_and_cvisit(
+        4, 0, [](mark_t& v) { v.second = 4; }, [](const mark_t&) {}));
+    long long mark_sum = 0;
+    marks.cvisit_all([&](const mark_t& v) { mark_sum += v.second; });
+    say("marks", mark_sum);
+
+    // --------------------------------------------------------------- node handles, merge
+    lib::concurrent_node_map<int, std::string> na{{1, "a"}, {2, "b"}}, nb{{2, "x"}};
+    auto nh = na.extract(1);
+    CHECK(!nh.empty() && nh.key() == 1 && nh.mapped() == "a");
+    auto ir = nb.insert(std::move(nh));
+    CHECK(ir.inserted && ir.node.empty());
+    auto back = nb.insert(na.extract(2));
+    CHECK(!back.inserted && !back.node.empty() && back.node.mapped() == "b");
+    CHECK(na.insert(std::move(back.node)).inserted);
+    lib::concurrent_node_map<int, counter> merged;
+    merged.try_emplace(7);
+    say("merged", static_cast<long long>(merged.merge(nm)));
+    say("node sizes", static_cast<long long>(na.size() * 100 + nb.size() * 10 + nm.size()));
+
+    // --------------------------------------------------------------- blocking swap and assignment
+    lib::FLAT_MAP<int, int> s1{{1, 1}}, s2{{2, 2}, {3, 3}};
+    std::thread reader([&] {
+        for (int i = 0; i < 2000; ++i)
+            (void)s1.size(), (void)s2.contains(2);
+    });
+    for (int i = 0; i < 100; ++i)
+        s1.swap(s2);
+    s1 = s2;
+    s2 = std::move(s1);
+    reader.join();
+    say("after swaps", static_cast<long long>(s2.size()));
+
     say("failures", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <memory_resource>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "tophash/concurrent_map.hpp"
+#include "tophash/concurrent_node_map.hpp"
 
 namespace {
 
@@ -500,6 +502,132 @@ class harness {
     model ref_;
 };
 
+// Node containers with a std::pmr allocator, two of them: node handles
+// (extract, insert(node_type&&) in its forms), merge both ways, swap and
+// assignment, against two models. Every element's strings must come from
+// the containers' resource.
+class node_harness {
+  public:
+    using alloc = std::pmr::polymorphic_allocator<std::pair<const std::uint64_t, std::pmr::string>>;
+    using map =
+        tophash::concurrent_node_map<std::uint64_t, std::pmr::string, fuzz_hash, fuzz_eq, alloc>;
+    using model = std::unordered_map<std::uint64_t, std::string>;
+
+    node_harness() : a_(0, alloc(&pool_)), b_(0, alloc(&pool_)) {}
+
+    void run(const std::uint8_t* p, std::size_t n) {
+        for (std::size_t i = 0; i + 3 <= n; i += 3)
+            step(p[i], p[i + 1], p[i + 2], i / 3);
+        check(n / 3);
+    }
+
+  private:
+    static std::string text(std::uint64_t v) {
+        return std::to_string(v) + std::string(v % 3 == 0 ? 40 : 2, 'v');  // past SSO at times
+    }
+    void step(std::uint8_t op, std::uint8_t key, std::uint8_t arg, std::size_t at) {
+        const std::uint64_t k = key % 64;
+        const bool on_a = arg & 1;
+        map& m = on_a ? a_ : b_;
+        model& r = on_a ? ra_ : rb_;
+        map& o = on_a ? b_ : a_;
+        model& ro = on_a ? rb_ : ra_;
+        switch (op % 10) {
+            case 0:
+            case 1: {
+                const bool in = m.try_emplace(k, text(arg));
+                if (in != r.emplace(k, text(arg)).second) fail("node try_emplace differs", at);
+                break;
+            }
+            case 2:
+                if (m.erase(k) != r.erase(k)) fail("node erase differs", at);
+                break;
+            case 3: {  // extract from m, insert into o
+                auto nh = m.extract(k);
+                const auto it = r.find(k);
+                if (nh.empty() != (it == r.end())) fail("extract differs", at);
+                if (nh.empty()) break;
+                if (std::string_view(nh.mapped()) != it->second)
+                    fail("extracted value differs", at);
+                std::string v = it->second;
+                r.erase(it);
+                auto res = (arg & 2) ? o.insert(std::move(nh))
+                                     : o.insert_or_visit(std::move(nh), [](auto&) {});
+                const bool in = ro.emplace(k, v).second;
+                if (res.inserted != in) fail("insert(node) differs", at);
+                if (!in && (res.node.empty() || res.node.key() != k))
+                    fail("a rejected node was not returned", at);
+                break;
+            }
+            case 4: {  // extract_if and drop the node
+                auto nh = m.extract_if(k, [&](const auto& v) { return v.second.size() > 10; });
+                const auto it = r.find(k);
+                const bool want = it != r.end() && it->second.size() > 10;
+                if (nh.empty() == want) fail("extract_if differs", at);
+                if (want) r.erase(it);
+                break;
+            }
+            case 5: {
+                const std::size_t moved = m.merge(o);
+                std::size_t want = 0;
+                for (auto it = ro.begin(); it != ro.end();) {
+                    if (r.emplace(it->first, it->second).second) {
+                        it = ro.erase(it);
+                        ++want;
+                    } else {
+                        ++it;
+                    }
+                }
+                if (moved != want) fail("merge count differs", at);
+                break;
+            }
+            case 6:
+                a_.swap(b_);
+                std::swap(ra_, rb_);
+                break;
+            case 7:
+                if (arg & 2) {
+                    m = o;
+                    r = ro;
+                } else {
+                    m = std::move(o);
+                    r = std::move(ro);
+                    ro.clear();
+                }
+                break;
+            case 8: {
+                const auto got = m.find(k);
+                const auto it = r.find(k);
+                if (got.has_value() != (it != r.end())) fail("node find differs", at);
+                if (got && std::string_view(*got) != it->second)
+                    fail("node find value differs", at);
+                break;
+            }
+            default:
+                check(at);
+                break;
+        }
+    }
+    void check(std::size_t at) {
+        for (const auto& mr : {std::pair<map*, model*>{&a_, &ra_}, {&b_, &rb_}}) {
+            map* m = mr.first;
+            model* r = mr.second;
+            if (m->size() != r->size()) fail("node size differs", at);
+            m->cvisit_all([&](const auto& e) {
+                const auto it = r->find(e.first);
+                if (it == r->end() || it->second != std::string_view(e.second))
+                    fail("node element differs", at);
+                if (e.second.get_allocator().resource() != &pool_)
+                    fail("an element's string is not from the container's resource", at);
+            });
+        }
+    }
+
+    std::pmr::unsynchronized_pool_resource pool_;
+    map a_, b_;
+    model ra_, rb_;
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -508,7 +636,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     hash_mode::quality = data[1] % 3;
     const std::uint8_t* ops = data + 2;
     const std::size_t n = size - 2;
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
         case 0:
             harness<std::uint64_t, std::uint64_t>().run(ops, n);
             break;
@@ -524,8 +652,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 4:
             harness<std::string_view, point>().run(ops, n);
             break;
-        default:
+        case 5:
             harness<user_id, std::uint64_t>().run(ops, n);
+            break;
+        default:
+            node_harness().run(ops, n);
             break;
     }
     faults::disarm();

@@ -141,6 +141,36 @@ t.join()
 check("200k pipelined requests", got == want, "%d of %d bytes" % (len(got), len(want)))
 s.close()
 
+# A short MGET naming one 1 MiB value 300 times, from a client that never
+# reads: the reply is bounded as it grows (an error past the server's reply
+# limit), so the server does not grow by the 300 MiB it names.
+def rss():
+    c = connect()
+    c.sendall(cmd("INFO"))
+    head = b""
+    while not head.endswith(b"\r\n"):
+        head += c.recv(1)
+    body = read_exactly(c, int(head[1:-2]) + 2)
+    c.close()
+    for line in body.split(b"\r\n"):
+        if line.startswith(b"used_memory_rss:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+s = connect()
+s.sendall(cmd("SET", "big", "v" * (1 << 20)))
+check("big SET", read_exactly(s, 5) == b"+OK\r\n")
+before = rss()
+s.sendall(cmd("MGET", *(["big"] * 300)))
+time.sleep(1.0)
+grown = rss() - before
+check("MGET amplification bounded", grown < (64 << 20), "grew %d MiB" % (grown >> 20))
+got = read_exactly(s, 64)
+check("MGET past the reply limit is an error", got.startswith(b"-ERR reply exceeds"), repr(got[:40]))
+s.close()
+still_serving("after a bounded MGET")
+
 # 64 concurrent clients, each on its own keys, checking every reply.
 errors = []
 

@@ -43,8 +43,28 @@ struct node_types<Storage, Allocator, true> {
     using insert_return_type = detail::insert_return_type<node_type>;
 };
 
+struct container_tag {};
+
+// A non-concurrent hash container with the same element, hasher, equality
+// and allocator types (boost::unordered_flat_map, std::unordered_map, ...).
+template <class C, class Self, class = void>
+struct is_foreign_container : std::false_type {};
+template <class C, class Self>
+struct is_foreign_container<
+    C, Self,
+    std::void_t<typename C::key_type, typename C::value_type, typename C::hasher,
+                typename C::key_equal, typename C::allocator_type,
+                decltype(std::declval<C&>().begin()), decltype(std::declval<C&>().clear())>>
+    : std::bool_constant<
+          !std::is_base_of_v<container_tag, C> &&
+          std::is_same_v<typename C::key_type, typename Self::key_type> &&
+          std::is_same_v<typename C::value_type, typename Self::value_type> &&
+          std::is_same_v<typename C::hasher, typename Self::hasher> &&
+          std::is_same_v<typename C::key_equal, typename Self::key_equal> &&
+          std::is_same_v<typename C::allocator_type, typename Self::allocator_type>> {};
+
 template <class Storage, class Hash, class KeyEqual, class Allocator>
-class basic_container : public node_types<Storage, Allocator> {
+class basic_container : public node_types<Storage, Allocator>, public container_tag {
   protected:
     using node_types_t = node_types<Storage, Allocator>;
     using table_type = concurrent_table<Storage, Hash, KeyEqual, Allocator>;
@@ -141,6 +161,19 @@ class basic_container : public node_types<Storage, Allocator> {
         : table_(0, other.hash_function(), other.key_eq(), a) {
         copy_from(other);
     }
+    // From an rvalue non-concurrent container of the same types (Boost:
+    // from its unordered_flat_map&& and siblings): its hasher, equality and
+    // allocator are taken, its elements moved in one by one (Boost takes
+    // its array instead: docs/api.md), and it is left empty.
+    template <class C, std::enable_if_t<!std::is_lvalue_reference_v<C> &&
+                                            is_foreign_container<C, basic_container>::value,
+                                        int> = 0>
+    basic_container(C&& other)
+        : table_(other.size(), other.hash_function(), other.key_eq(), other.get_allocator()) {
+        for (auto& v : other)
+            emplace_value("insert", std::move(v), nv_, nv_);
+        other.clear();
+    }
     // No other thread may use `other` meanwhile (docs/api.md).
     basic_container(basic_container&& other) noexcept = default;
     // Takes other's arrays if `a` equals its allocator, else moves its
@@ -155,10 +188,10 @@ class basic_container : public node_types<Storage, Allocator> {
         table_.copy_assign(other.table_);
         return *this;
     }
+    // noexcept as Boost's: by the allocator's traits alone.
     basic_container& operator=(basic_container&& other) noexcept(
-        (std::allocator_traits<Allocator>::is_always_equal::value ||
-         std::allocator_traits<Allocator>::propagate_on_container_move_assignment::value) &&
-        std::is_nothrow_move_assignable_v<Hash> && std::is_nothrow_move_assignable_v<KeyEqual>) {
+        std::allocator_traits<Allocator>::is_always_equal::value ||
+        std::allocator_traits<Allocator>::propagate_on_container_move_assignment::value) {
         table_.move_assign(other.table_);
         return *this;
     }
@@ -650,8 +683,18 @@ class basic_container : public node_types<Storage, Allocator> {
             table_.with_pair_locked(source.table_,
                                     [&] { source.table_.transfer_if("merge", take); });
         } else {
+            // The element is moved, key included (as Boost's merge), only
+            // if it goes in: it is then erased from source at once.
             auto move_in = [&](value_type& v) {
-                const bool in = emplace_value("merge", std::move(v), nv_, nv_);
+                bool in;
+                if constexpr (const_elements) {
+                    in = table_.emplace_unique("merge", v, nv_, nv_, std::move(v));
+                } else {
+                    using K = typename Storage::key_type;
+                    in = table_.emplace_unique("merge", v.first, nv_, nv_,
+                                               std::move(const_cast<K&>(v.first)),
+                                               std::move(v.second));
+                }
                 moved += in;
                 return in;
             };
@@ -841,6 +884,11 @@ class basic_container : public node_types<Storage, Allocator> {
     bool emplace_args(const char* what, OnFound&& on_found, OnNew&& on_new, Args&&... args) {
         if constexpr (is_single_value<Args...>()) {
             return emplace_value(what, std::forward<Args>(args)..., on_found, on_new);
+        } else if constexpr (!std::is_constructible_v<init_type, Args&&...>) {
+            // Convertible to value_type only (Boost builds value_type then):
+            // a value_type temporary, moved in if its key is absent.
+            value_type tmp(std::forward<Args>(args)...);
+            return emplace_value(what, std::move(tmp), on_found, on_new);
         } else {
             return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
                                          on_new);

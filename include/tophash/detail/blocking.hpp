@@ -34,8 +34,7 @@
 namespace tophash::detail {
 
 template <class S, class H, class E, class A>
-[[gnu::noinline, gnu::cold]] inline void concurrent_table<S, H, E, A>::wait_thawed(
-    concurrency::epoch_guard& eg) const noexcept {
+void concurrent_table<S, H, E, A>::wait_thawed(concurrency::epoch_guard& eg) const noexcept {
     // A section already open on this table (a nested call) is one the
     // blocking operation waits for: it cannot be frozen out of it.
     if (eg.nested_in(this)) return;

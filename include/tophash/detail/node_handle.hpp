@@ -29,11 +29,13 @@ class node_handle {
         : p_(std::exchange(o.p_, nullptr)), alloc_(std::move(o.alloc_)) {
         o.alloc_.reset();
     }
+    // The allocator is rebuilt, not assigned: allocators need not be
+    // assignable (std::pmr::polymorphic_allocator is not).
     node_handle& operator=(node_handle&& o) noexcept {
         if (this != &o) {
             reset();
             p_ = std::exchange(o.p_, nullptr);
-            alloc_ = std::move(o.alloc_);
+            if (o.alloc_) alloc_.emplace(std::move(*o.alloc_));
             o.alloc_.reset();
         }
         return *this;
@@ -62,8 +64,9 @@ class node_handle {
     }
 
     void swap(node_handle& o) noexcept {
-        std::swap(p_, o.p_);
-        std::swap(alloc_, o.alloc_);
+        node_handle tmp(std::move(o));
+        o = std::move(*this);
+        *this = std::move(tmp);
     }
     friend void swap(node_handle& a, node_handle& b) noexcept { a.swap(b); }
 

@@ -245,26 +245,32 @@ struct table_memory {
             if (count != 0 && bytes / count == 0) throw_bad_alloc();
             if (bytes > SIZE_MAX - header - align) throw_bad_alloc();
             byte_alloc ba(a);
-            byte_pointer raw = byte_traits::allocate(ba, total(bytes, align));
+            const std::size_t n = total(bytes, align);
+            byte_pointer raw = byte_traits::allocate(ba, n);
             unsigned char* base = &*raw;
-            auto at = reinterpret_cast<std::uintptr_t>(base) + header;
-            at = (at + align - 1) & ~static_cast<std::uintptr_t>(align - 1);
+            // Pointer arithmetic inside the block (std::align), not through
+            // integers: compilers keep tracking the block's size.
+            void* at = base + header;
+            std::size_t space = n - header;
+            std::align(align, bytes, at, space);
             ::new (static_cast<void*>(slot_of(at))) byte_pointer(raw);
-            return reinterpret_cast<void*>(at);
+            return at;
         }
         static void deallocate(const Alloc& a, void* p, std::size_t bytes,
                                std::size_t align) noexcept {
-            byte_pointer* h = slot_of(reinterpret_cast<std::uintptr_t>(p));
+            byte_pointer* h = slot_of(p);
             byte_pointer raw = std::move(*h);
             h->~byte_pointer();
             byte_alloc ba(a);
             byte_traits::deallocate(ba, raw, total(bytes, align));
         }
-        // Where the allocator's pointer of the block starting at `at` lives.
-        static byte_pointer* slot_of(std::uintptr_t at) noexcept {
-            std::uintptr_t h = at - sizeof(byte_pointer);
-            h &= ~static_cast<std::uintptr_t>(alignof(byte_pointer) - 1);
-            return reinterpret_cast<byte_pointer*>(h);
+        // Where the allocator's pointer of the block starting at `at` lives:
+        // the aligned place just before it.
+        static byte_pointer* slot_of(void* at) noexcept {
+            unsigned char* p = static_cast<unsigned char*>(at) - sizeof(byte_pointer);
+            const std::size_t mis =
+                reinterpret_cast<std::uintptr_t>(p) & (alignof(byte_pointer) - 1);
+            return reinterpret_cast<byte_pointer*>(p - mis);
         }
     };
     // Bytes an allocation of U's takes beyond n * sizeof(U) (stats()).
