@@ -884,6 +884,10 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool emplace_args(const char* what, OnFound&& on_found, OnNew&& on_new, Args&&... args) {
         if constexpr (is_single_value<Args...>()) {
             return emplace_value(what, std::forward<Args>(args)..., on_found, on_new);
+        } else if constexpr (key_then_mapped<Args...>()) {
+            // A map's emplace(k, v): the key is built first and looked up,
+            // the mapped value only if the key is absent (as Boost's).
+            return emplace_key_then_mapped(what, on_found, on_new, std::forward<Args>(args)...);
         } else if constexpr (!std::is_constructible_v<init_type, Args&&...>) {
             // Convertible to value_type only (Boost builds value_type then):
             // a value_type temporary, moved in if its key is absent.
@@ -893,6 +897,27 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
                                          on_new);
         }
+    }
+    template <class... Args>
+    static constexpr bool key_then_mapped() {
+        if constexpr (!const_elements && sizeof...(Args) == 2) {
+            using A0 = std::tuple_element_t<0, std::tuple<Args&&...>>;
+            using A1 = std::tuple_element_t<1, std::tuple<Args&&...>>;
+            using K = typename Storage::key_type;
+            using T = typename kind::mapped_type;
+            return !std::is_same_v<remove_cvref_t<A0>, std::piecewise_construct_t> &&
+                   std::is_constructible_v<K, A0> && std::is_constructible_v<T, A1>;
+        } else {
+            return false;
+        }
+    }
+    template <class OnFound, class OnNew, class A0, class A1>
+    bool emplace_key_then_mapped(const char* what, OnFound&& on_found, OnNew&& on_new, A0&& a0,
+                                 A1&& a1) {
+        typename Storage::key_type k(std::forward<A0>(a0));
+        return table_.emplace_unique(what, k, on_found, on_new, std::piecewise_construct,
+                                     std::forward_as_tuple(std::move(k)),
+                                     std::forward_as_tuple(std::forward<A1>(a1)));
     }
     template <class... Args>
     static constexpr bool is_single_value() {

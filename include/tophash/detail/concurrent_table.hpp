@@ -92,7 +92,10 @@ class concurrent_table {
     static constexpr bool transparent = is_transparent_pair<Hash, KeyEqual>::value;
 
     // -------------------------------------------- table_lifecycle.hpp
-    concurrent_table() = default;
+    // User-provided, not defaulted: a hasher, equality or allocator without
+    // a default constructor fails only if it is called (Boost's tests build
+    // containers of such allocators and never default-construct them).
+    concurrent_table() : hash_(), eq_(), alloc_() {}
     concurrent_table(size_type capacity, const Hash& hash, const KeyEqual& eq,
                      const Allocator& alloc);
     concurrent_table(const concurrent_table&) = delete;
@@ -411,9 +414,9 @@ class concurrent_table {
     // Set while a blocking operation (swap, assignment) replaces the state:
     // operations wait at enter(). On root_'s line, which all of them read.
     std::atomic<bool> frozen_{false};
-    Hash hash_{};
-    KeyEqual eq_{};
-    Allocator alloc_{};
+    Hash hash_;
+    KeyEqual eq_;
+    Allocator alloc_;
     // Written by writers.
     alignas(concurrency::cache_line) std::atomic<std::int64_t> approx_size_{0};
     mutable std::mutex grow_mutex_;

@@ -1,65 +1,6 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
-// Boost's concurrent_node_set, renamed: scripts/boost-conformance puts this directory
-// before Boost's headers, so that Boost's own tests of concurrent_node_set compile
-// unchanged against tophash::concurrent_node_set. A class template deriving from it, not
-// an alias: Boost's non-concurrent maps befriend `class concurrent_node_set`.
-// The default hasher is tophash::hash, as tophash's (docs/api.md).
+// Boost's concurrent_node_set, renamed to tophash (see tophash_shim.hpp).
 #pragma once
 
-#include <boost/container_hash/hash.hpp>  // Boost's fwd headers bring it
-
-#include <cstddef>
-#include <functional>
-#include <initializer_list>
-#include <memory>
-#include <utility>
-#if __has_include(<memory_resource>)
-#include <memory_resource>
-#endif
-
-#include "tophash/concurrent_node_set.hpp"
-
-namespace boost {
-namespace unordered {
-
-template <class Key, class Hash = tophash::hash<Key>, class Pred = std::equal_to<Key>,
-          class Allocator = std::allocator<Key>>
-class concurrent_node_set : public tophash::concurrent_node_set<Key, Hash, Pred, Allocator> {
-    using base = tophash::concurrent_node_set<Key, Hash, Pred, Allocator>;
-
-  public:
-    using base::base;
-    using base::operator=;
-    concurrent_node_set() = default;
-    concurrent_node_set(std::initializer_list<typename base::value_type> il, std::size_t n = 0,
-                        const Hash& hf = Hash(), const Pred& eql = Pred(),
-                        const Allocator& a = Allocator())
-        : base(il, n, hf, eql, a) {}
-    concurrent_node_set& operator=(std::initializer_list<typename base::value_type> il) {
-        base::operator=(il);
-        return *this;
-    }
-    friend void swap(concurrent_node_set& x, concurrent_node_set& y) noexcept(noexcept(x.swap(y))) {
-        x.swap(y);
-    }
-};
-
-TOPHASH_SET_DEDUCTION_GUIDES(concurrent_node_set)
-
-#if __has_include(<memory_resource>)
-namespace pmr {
-template <class Key, class Hash = tophash::hash<Key>, class Pred = std::equal_to<Key>>
-using concurrent_node_set =
-    boost::unordered::concurrent_node_set<Key, Hash, Pred, std::pmr::polymorphic_allocator<Key>>;
-}  // namespace pmr
-#endif
-
-using tophash::erase_if;
-using tophash::swap;
-
-}  // namespace unordered
-
-using unordered::concurrent_node_set;
-
-}  // namespace boost
+#include "tophash_shim.hpp"
