@@ -29,6 +29,7 @@ class concurrent_map : public detail::basic_map<detail::flat_storage<detail::map
 
   public:
     using base::base;
+    using base::operator=;
     // Keeps the hasher, equality and allocator: without it, x = {...} would
     // build a temporary container with default ones and copy-assign it.
     concurrent_map& operator=(std::initializer_list<typename base::value_type> il) {

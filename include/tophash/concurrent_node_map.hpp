@@ -30,6 +30,7 @@ class concurrent_node_map
 
   public:
     using base::base;
+    using base::operator=;
     // Keeps the hasher, equality and allocator: without it, x = {...} would
     // build a temporary container with default ones and copy-assign it.
     concurrent_node_map& operator=(std::initializer_list<typename base::value_type> il) {

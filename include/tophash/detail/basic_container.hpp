@@ -174,6 +174,14 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             emplace_value("insert", std::move(v), nv_, nv_);
         other.clear();
     }
+    template <class C, std::enable_if_t<!std::is_lvalue_reference_v<C> &&
+                                            is_foreign_container<C, basic_container>::value,
+                                        int> = 0>
+    basic_container& operator=(C&& other) {
+        basic_container tmp(std::move(other));
+        table_.move_assign(tmp.table_);
+        return *this;
+    }
     // No other thread may use `other` meanwhile (docs/api.md).
     basic_container(basic_container&& other) noexcept = default;
     // Takes other's arrays if `a` equals its allocator, else moves its
@@ -884,10 +892,6 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool emplace_args(const char* what, OnFound&& on_found, OnNew&& on_new, Args&&... args) {
         if constexpr (is_single_value<Args...>()) {
             return emplace_value(what, std::forward<Args>(args)..., on_found, on_new);
-        } else if constexpr (key_then_mapped<Args...>()) {
-            // A map's emplace(k, v): the key is built first and looked up,
-            // the mapped value only if the key is absent (as Boost's).
-            return emplace_key_then_mapped(what, on_found, on_new, std::forward<Args>(args)...);
         } else if constexpr (!std::is_constructible_v<init_type, Args&&...>) {
             // Convertible to value_type only (Boost builds value_type then):
             // a value_type temporary, moved in if its key is absent.
@@ -911,6 +915,9 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             return false;
         }
     }
+    // A map's plain emplace(k, v): the key is built first and looked up,
+    // the mapped value only if the key is absent (Boost's emplace; its
+    // _or_/_and_ visit forms build the whole element first, as emplace_args).
     template <class OnFound, class OnNew, class A0, class A1>
     bool emplace_key_then_mapped(const char* what, OnFound&& on_found, OnNew&& on_new, A0&& a0,
                                  A1&& a1) {

@@ -28,6 +28,7 @@ class basic_map : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     using mapped_type = typename Storage::kind::mapped_type;
 
     using base::base;
+    using base::operator=;
 
     // ------------------------------------------------------------ lookup
     // tophash: a copy of the mapped value, if present.
@@ -43,6 +44,8 @@ class basic_map : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     bool emplace(Args&&... args) {
         if constexpr (is_key_and_value<Args...>()) {
             return try_emplace_impl("emplace", nv_, nv_, std::forward<Args>(args)...);
+        } else if constexpr (base::template key_then_mapped<Args...>()) {
+            return this->emplace_key_then_mapped("emplace", nv_, nv_, std::forward<Args>(args)...);
         } else {
             return this->emplace_args("emplace", nv_, nv_, std::forward<Args>(args)...);
         }

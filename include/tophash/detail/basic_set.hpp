@@ -26,6 +26,7 @@ class basic_set : public basic_container<Storage, Hash, KeyEqual, Allocator> {
 
   public:
     using base::base;
+    using base::operator=;
     using base::insert;
     using base::insert_and_cvisit;
     using base::insert_and_visit;
