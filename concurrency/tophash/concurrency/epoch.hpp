@@ -92,7 +92,7 @@ class epoch_guard {
         using namespace epoch_detail;
 #if defined(TOPHASH_ABLATE_EPOCH)
         r_ = nullptr;
-        outermost_ = false;
+        state_ = nested;
         return;
 #endif
         // The registration call stays out of line and cold: with it inlined
@@ -101,28 +101,26 @@ class epoch_guard {
         r_ = this_thread_record;
         if (__builtin_expect(r_ == nullptr, 0)) r_ = register_this_thread();
         // Nested guards: only the outermost announces (its epoch is older).
-        outermost_ = r_->epoch.load(std::memory_order_relaxed) == 0;
-        if (outermost_) {
+        if (r_->epoch.load(std::memory_order_relaxed) == 0) {
+            state_ = outermost;
             r_->owner.store(owner, std::memory_order_relaxed);
             announce();
         } else {
-            outer_owner_ = r_->owner.load(std::memory_order_relaxed);
-            restore_ = outer_owner_ != owner && outer_owner_ != many();
-            if (restore_) r_->owner.store(many(), std::memory_order_relaxed);
+            enter_nested(owner);
         }
     }
     TOPHASH_ALWAYS_INLINE ~epoch_guard() {
-        if (outermost_) {
+        if (state_ == outermost) {
             epoch_detail::tsan_reader_exit();
             r_->epoch.store(0, std::memory_order_release);
-        } else if (restore_) {
+        } else if (__builtin_expect(state_ == nested_restore, 0)) {
             r_->owner.store(outer_owner_, std::memory_order_relaxed);
         }
     }
     // Inside a section on `owner` begun by an outer guard: that section
     // already keeps blocking operations on `owner` waiting.
     bool nested_in(const void* owner) const noexcept {
-        return !outermost_ && r_ != nullptr && outer_owner_ == owner;
+        return state_ != outermost && r_ != nullptr && outer_owner_ == owner;
     }
     epoch_guard(const epoch_guard&) = delete;
     epoch_guard& operator=(const epoch_guard&) = delete;
@@ -132,54 +130,67 @@ class epoch_guard {
     // resume() steps back in. Nothing read before pause() may be used after.
     [[gnu::cold]] void pause() noexcept {
         if (r_ == nullptr) return;
-        if (outermost_) {
+        if (state_ == outermost) {
             epoch_detail::tsan_reader_exit();
             r_->epoch.store(0, std::memory_order_release);
         } else {
-            if (restore_) r_->owner.store(outer_owner_, std::memory_order_relaxed);
+            if (state_ == nested_restore) r_->owner.store(outer_owner_, std::memory_order_relaxed);
             r_->parked.store(true, std::memory_order_seq_cst);
         }
     }
-    [[gnu::cold]] void resume(const void* owner) noexcept {
+    [[gnu::cold]] void resume() noexcept {
         if (r_ == nullptr) return;
-        if (outermost_) {
+        if (state_ == outermost) {
             announce();
         } else {
-            (void)owner;
-            if (restore_) r_->owner.store(epoch_detail::many(), std::memory_order_relaxed);
+            if (state_ == nested_restore)
+                r_->owner.store(epoch_detail::many(), std::memory_order_relaxed);
             r_->parked.store(false, std::memory_order_seq_cst);
             std::atomic_thread_fence(std::memory_order_seq_cst);
         }
     }
 
   private:
-    TOPHASH_ALWAYS_INLINE void announce() noexcept {
-        using namespace epoch_detail;
-        {
-            const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
-#if defined(TOPHASH_TSAN)
-            // As strong as the production path (a store, then a full fence),
-            // in a form TSan models: an RMW, then the fence it ignores.
-            r_->epoch.exchange(e, std::memory_order_seq_cst);
-            std::atomic_thread_fence(std::memory_order_seq_cst);
-#else
-            r_->epoch.store(e, std::memory_order_relaxed);
-            // The announcement must be visible before this thread loads any
-            // pointer it will dereference (a store-load ordering). Either this
-            // fence, or the reclaimer's membarrier, provides it.
-            if (__builtin_expect(reader_fence_needed, 0)) {
-                std::atomic_thread_fence(std::memory_order_seq_cst);
-            } else {
-                std::atomic_signal_fence(std::memory_order_seq_cst);
-            }
-#endif
+    // One byte for the destructor to test: the outermost guard, a nested one
+    // on the outer section's structure, or one that named another (and puts
+    // the outer one's back). Kept apart from the hot path: every lookup runs
+    // this constructor and destructor.
+    enum : unsigned char { outermost, nested, nested_restore };
+
+    [[gnu::noinline]] void enter_nested(const void* owner) noexcept {
+        outer_owner_ = r_->owner.load(std::memory_order_relaxed);
+        if (outer_owner_ != owner && outer_owner_ != epoch_detail::many()) {
+            state_ = nested_restore;
+            r_->owner.store(epoch_detail::many(), std::memory_order_relaxed);
+        } else {
+            state_ = nested;
         }
     }
 
+    TOPHASH_ALWAYS_INLINE void announce() noexcept {
+        using namespace epoch_detail;
+        const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
+#if defined(TOPHASH_TSAN)
+        // As strong as the production path (a store, then a full fence),
+        // in a form TSan models: an RMW, then the fence it ignores.
+        r_->epoch.exchange(e, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+#else
+        r_->epoch.store(e, std::memory_order_relaxed);
+        // The announcement must be visible before this thread loads any
+        // pointer it will dereference (a store-load ordering). Either this
+        // fence, or the reclaimer's membarrier, provides it.
+        if (__builtin_expect(reader_fence_needed, 0)) {
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+        } else {
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+        }
+#endif
+    }
+
     epoch_detail::record* r_;
-    const void* outer_owner_ = nullptr;
-    bool outermost_;
-    bool restore_ = false;  // nested, on another owner than the outer section's
+    const void* outer_owner_;  // nested guards only
+    unsigned char state_;
 };
 
 // Objects unlinked from a shared structure, waiting until every reader that

@@ -43,7 +43,7 @@ void concurrent_table<S, H, E, A>::wait_thawed(concurrency::epoch_guard& eg) con
         concurrency::backoff b;
         while (frozen_.load(std::memory_order_acquire))
             b.pause();
-        eg.resume(this);
+        eg.resume();
     }
 }
 
@@ -58,7 +58,7 @@ inline void concurrent_table<S, H, E, A>::enter_holding(concurrency::epoch_guard
         while (frozen_.load(std::memory_order_acquire))
             b.pause();
         grow.lock();
-        eg.resume(this);
+        eg.resume();
     }
 }
 
