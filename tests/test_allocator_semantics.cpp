@@ -124,27 +124,41 @@ typename C::allocator_type make_alloc(int id) {
     return typename C::allocator_type(id);
 }
 
+void expect_no_memory_held() {
+    for (auto& o : outstanding)
+        EXPECT_EQ(o.load(), 0);
+}
+
+// Two containers of allocators ida and idb, holding 100 and 300 elements.
+template <class C>
+struct two_filled {
+    C a, b;
+    two_filled(int ida, int idb) : a(0, make_alloc<C>(ida)), b(0, make_alloc<C>(idb)) {
+        fill(a, 0, 100);
+        fill(b, 1000, 300);
+    }
+};
+
 TYPED_TEST(AllocatorPropagation, CopyAssignment) {
     using C = typename TypeParam::container;
     {
-        C a(0, make_alloc<C>(1)), b(0, make_alloc<C>(2));
-        fill(a, 0, 100);
-        fill(b, 1000, 300);
+        two_filled<C> t(1, 2);
+        C& a = t.a;
+        C& b = t.b;
         a = b;
         EXPECT_TRUE(holds(a, 1000, 300));
         EXPECT_TRUE(holds(b, 1000, 300));
         EXPECT_EQ(a.get_allocator().id, TypeParam::copy_prop ? 2 : 1);
     }
-    for (auto& o : outstanding)
-        EXPECT_EQ(o.load(), 0);
+    expect_no_memory_held();
 }
 
 TYPED_TEST(AllocatorPropagation, MoveAssignmentUnequal) {
     using C = typename TypeParam::container;
     {
-        C a(0, make_alloc<C>(1)), b(0, make_alloc<C>(2));
-        fill(a, 0, 100);
-        fill(b, 1000, 300);
+        two_filled<C> t(1, 2);
+        C& a = t.a;
+        C& b = t.b;
         a = std::move(b);
         EXPECT_TRUE(holds(a, 1000, 300));
         EXPECT_EQ(b.size(), 0u);
@@ -156,31 +170,29 @@ TYPED_TEST(AllocatorPropagation, MoveAssignmentUnequal) {
         fill(b, 5000, 10);  // b stays usable
         EXPECT_TRUE(holds(b, 5000, 10));
     }
-    for (auto& o : outstanding)
-        EXPECT_EQ(o.load(), 0);
+    expect_no_memory_held();
 }
 
 TYPED_TEST(AllocatorPropagation, MoveAssignmentEqualTakesTheArrays) {
     using C = typename TypeParam::container;
     {
-        C a(0, make_alloc<C>(1)), b(0, make_alloc<C>(1));
-        fill(a, 0, 100);
-        fill(b, 1000, 300);
+        two_filled<C> t(1, 1);
+        C& a = t.a;
+        C& b = t.b;
         a = std::move(b);
         EXPECT_TRUE(holds(a, 1000, 300));
         EXPECT_EQ(b.size(), 0u);
     }
-    for (auto& o : outstanding)
-        EXPECT_EQ(o.load(), 0);
+    expect_no_memory_held();
 }
 
 TYPED_TEST(AllocatorPropagation, Swap) {
     using C = typename TypeParam::container;
     {
         const int ida = 1, idb = TypeParam::swap_prop ? 2 : 1;  // equal unless propagating
-        C a(0, make_alloc<C>(ida)), b(0, make_alloc<C>(idb));
-        fill(a, 0, 100);
-        fill(b, 1000, 300);
+        two_filled<C> t(ida, idb);
+        C& a = t.a;
+        C& b = t.b;
         a.swap(b);
         EXPECT_TRUE(holds(a, 1000, 300));
         EXPECT_TRUE(holds(b, 0, 100));
@@ -189,8 +201,7 @@ TYPED_TEST(AllocatorPropagation, Swap) {
         swap(a, b);
         EXPECT_TRUE(holds(a, 0, 100));
     }
-    for (auto& o : outstanding)
-        EXPECT_EQ(o.load(), 0);
+    expect_no_memory_held();
 }
 
 TYPED_TEST(AllocatorPropagation, MoveConstructionWithAnotherAllocator) {
@@ -205,8 +216,7 @@ TYPED_TEST(AllocatorPropagation, MoveConstructionWithAnotherAllocator) {
         C c(a, make_alloc<C>(4));
         EXPECT_TRUE(holds(c, 0, 200));
     }
-    for (auto& o : outstanding)
-        EXPECT_EQ(o.load(), 0);
+    expect_no_memory_held();
 }
 
 // std::pmr: the elements' own allocations come from the container's

@@ -895,8 +895,16 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         } else if constexpr (!std::is_constructible_v<init_type, Args&&...>) {
             // Convertible to value_type only (Boost builds value_type then):
             // a value_type temporary, moved in if its key is absent.
+            // The temporary is ours: its key is moved too (no copy).
             value_type tmp(std::forward<Args>(args)...);
-            return emplace_value(what, std::move(tmp), on_found, on_new);
+            if constexpr (const_elements) {
+                return table_.emplace_unique(what, tmp, on_found, on_new, std::move(tmp));
+            } else {
+                using K = typename Storage::key_type;
+                return table_.emplace_unique(what, tmp.first, on_found, on_new,
+                                             std::move(const_cast<K&>(tmp.first)),
+                                             std::move(tmp.second));
+            }
         } else {
             return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
                                          on_new);
