@@ -86,7 +86,7 @@ void refill(str_map& m, int from, int n) {
 // op2 on (b, a)), with a writer and a reader on both containers meanwhile.
 TEST(Blocking, EveryPairOfTwoContainerOperationsRunsConcurrentlyWithoutDeadlock) {
     const auto ops = pair_ops();
-    const int rounds = iterations(20);
+    const int rounds = iterations(5);
     for (const auto& op1 : ops) {
         for (const auto& op2 : ops) {
             std::string what = std::string(op1.name) + " (a, b) against " + op2.name + " (b, a)";
@@ -231,7 +231,7 @@ TEST(Blocking, LookupOfAFrozenContainerFromAnotherContainersVisitor) {
 
 // rehash(0) frees an empty container's arrays (Boost: bucket_count() 0), and
 // neither it nor shrink_to_fit keeps a prepared next array.
-TEST(Blocking, RehashZeroOfAnEmptyContainerFreesItsArrays) {
+TEST(MapBlocking, RehashZeroOfAnEmptyContainerFreesItsArrays) {
     tophash::concurrent_map<int, int> m;
     for (int i = 0; i < 100000; ++i)
         m.emplace(i, i);
@@ -244,7 +244,7 @@ TEST(Blocking, RehashZeroOfAnEmptyContainerFreesItsArrays) {
     EXPECT_EQ(m.find(1), 1);
 }
 
-TEST(Blocking, ShrinkToFitDropsThePreparedArray) {
+TEST(MapBlocking, ShrinkToFitDropsThePreparedArray) {
     tophash::concurrent_map<long, long> m;
     // Up to the point where the next array is prepared ahead of growth.
     long i = 0;
