@@ -52,6 +52,8 @@ bool membarrier_registered() noexcept {
 
 void release(record* r) noexcept {
     if (this_thread_record == r) this_thread_record = nullptr;
+    r->parked.store(false, std::memory_order_relaxed);  // the next thread starts unparked
+    r->owner.store(nullptr, std::memory_order_relaxed);
     r->epoch.store(0, std::memory_order_release);
     r->in_use.store(false, std::memory_order_release);
 }
