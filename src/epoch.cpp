@@ -111,8 +111,11 @@ std::uint64_t oldest_active_epoch() noexcept {
     }
     return oldest;
 }
-}  // namespace
 
+// Makes every running thread's earlier stores visible to the caller, as if
+// each had run a full fence (membarrier(2), or a fence where readers fence
+// themselves). False if that could not be done (membarrier failed): the
+// caller must then free nothing.
 bool heavy_barrier() noexcept {
     if (barriers_fail.load(std::memory_order_relaxed)) return false;
 #if defined(__linux__) && defined(SYS_membarrier) && !defined(TOPHASH_TSAN)
@@ -125,6 +128,7 @@ bool heavy_barrier() noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     return true;
 }
+}  // namespace
 
 void fail_barriers_for_testing(bool fail) noexcept {
     barriers_fail.store(fail, std::memory_order_relaxed);

@@ -51,12 +51,8 @@ extern __thread record* this_thread_record;  // __thread: no TLS wrapper call
 void quiesce(const void* a, const void* b) noexcept;
 
 [[gnu::cold, gnu::noinline]] record* register_this_thread();
-// Makes every running thread's earlier stores visible to the caller, as if
-// each had run a full fence (membarrier(2), or a fence where readers fence
-// themselves). False if that could not be done (membarrier failed): the
-// caller must then free nothing.
-bool heavy_barrier() noexcept;
-// Tests only: makes heavy_barrier fail, as a failing membarrier would.
+// Tests only: makes the reclaimer's barrier fail, as a failing membarrier
+// would.
 void fail_barriers_for_testing(bool fail) noexcept;
 // Records ever created (each reused once its thread has exited): bounded by
 // the most threads that were alive at once, whatever the threads did.
@@ -111,8 +107,7 @@ class epoch_guard {
     }
     TOPHASH_ALWAYS_INLINE ~epoch_guard() {
         if (state_ == outermost) {
-            epoch_detail::tsan_reader_exit();
-            r_->epoch.store(0, std::memory_order_release);
+            leave();
         } else if (__builtin_expect(state_ == nested_restore, 0)) {
             r_->owner.store(outer_owner_, std::memory_order_relaxed);
         }
@@ -131,8 +126,7 @@ class epoch_guard {
     [[gnu::cold]] void pause() noexcept {
         if (r_ == nullptr) return;
         if (state_ == outermost) {
-            epoch_detail::tsan_reader_exit();
-            r_->epoch.store(0, std::memory_order_release);
+            leave();
         } else {
             if (state_ == nested_restore) r_->owner.store(outer_owner_, std::memory_order_relaxed);
             r_->parked.store(true, std::memory_order_seq_cst);
@@ -165,6 +159,11 @@ class epoch_guard {
         } else {
             state_ = nested;
         }
+    }
+
+    TOPHASH_ALWAYS_INLINE void leave() noexcept {
+        epoch_detail::tsan_reader_exit();
+        r_->epoch.store(0, std::memory_order_release);
     }
 
     TOPHASH_ALWAYS_INLINE void announce() noexcept {

@@ -82,11 +82,13 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     // after tophash. One clear error instead of a page of overloads.
     template <class P>
     using enable_unknown_policy_t = std::enable_if_t<!is_execution_policy_v<P>, int>;
-#define TOPHASH_UNKNOWN_POLICY(P)                                                           \
-    static_assert(dependent_false_v<P>,                                                     \
-                  "tophash: a standard execution policy needs <execution> included before " \
-                  "tophash's headers, or TOPHASH_ENABLE_PARALLEL_ALGORITHMS defined (with " \
-                  "libstdc++, also -ltbb); tophash::threads{n} needs neither")
+    template <class P>
+    static void reject_policy() {
+        static_assert(dependent_false_v<P>,
+                      "tophash: a standard execution policy needs <execution> included before "
+                      "tophash's headers, or TOPHASH_ENABLE_PARALLEL_ALGORITHMS defined (with "
+                      "libstdc++, also -ltbb); tophash::threads{n} needs neither");
+    }
     // A set with a transparent hasher and equality takes any other key type
     // through basic_set's insert(K&&) (built only if absent, as Boost's).
     static constexpr bool transparent_set_inserts = const_elements && table_type::transparent;
@@ -294,20 +296,20 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     template <class P, class F, enable_unknown_policy_t<P> = 0>
     void visit_all(P&&, F) const {
-        TOPHASH_UNKNOWN_POLICY(P);
+        reject_policy<P>();
     }
     template <class P, class F, enable_unknown_policy_t<P> = 0>
     void cvisit_all(P&&, F) const {
-        TOPHASH_UNKNOWN_POLICY(P);
+        reject_policy<P>();
     }
     template <class P, class F, enable_unknown_policy_t<P> = 0>
     bool visit_while(P&&, F) const {
-        TOPHASH_UNKNOWN_POLICY(P);
+        reject_policy<P>();
         return false;
     }
     template <class P, class F, enable_unknown_policy_t<P> = 0>
     bool cvisit_while(P&&, F) const {
-        TOPHASH_UNKNOWN_POLICY(P);
+        reject_policy<P>();
         return false;
     }
     // Stops when f returns false; returns false if it did.
@@ -650,7 +652,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         std::enable_if_t<
             !table_type::transparent && !std::is_convertible_v<const P&, const key_type&>, int> = 0>
     void erase_if(P&&, F) {
-        TOPHASH_UNKNOWN_POLICY(P);
+        reject_policy<P>();
     }
     // Removes every element; inserts that run meanwhile may survive.
     void clear() noexcept {
@@ -675,16 +677,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         if constexpr (Storage::stable_references) {
             // Nodes change hands: no element is moved or copied (Boost).
             auto take = [&](typename table_type::element_type& node) {
-                typename table_type::staged_type st(get_allocator(), node);
-                bool in = false;
-                TOPHASH_TRY {
-                    in = table_.emplace_staged("merge", std::move(st), nv_, nv_);
-                }
-                TOPHASH_CATCH_ALL {
-                    st.release();  // the node stays in source
-                    TOPHASH_RETHROW;
-                }
-                if (!in) st.release();
+                // Not taken (present here, or a throw): it stays in source.
+                const bool in = adopt_node("merge", node, nv_, nv_, [] {});
                 moved += in;
                 return in;
             };
@@ -694,15 +688,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             // The element is moved, key included (as Boost's merge), only
             // if it goes in: it is then erased from source at once.
             auto move_in = [&](value_type& v) {
-                bool in;
-                if constexpr (const_elements) {
-                    in = table_.emplace_unique("merge", v, nv_, nv_, std::move(v));
-                } else {
-                    using K = typename Storage::key_type;
-                    in = table_.emplace_unique("merge", v.first, nv_, nv_,
-                                               std::move(const_cast<K&>(v.first)),
-                                               std::move(v.second));
-                }
+                const bool in = emplace_moving_out("merge", v, nv_, nv_);
                 moved += in;
                 return in;
             };
@@ -895,19 +881,24 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         } else if constexpr (!std::is_constructible_v<init_type, Args&&...>) {
             // Convertible to value_type only (Boost builds value_type then):
             // a value_type temporary, moved in if its key is absent.
-            // The temporary is ours: its key is moved too (no copy).
             value_type tmp(std::forward<Args>(args)...);
-            if constexpr (const_elements) {
-                return table_.emplace_unique(what, tmp, on_found, on_new, std::move(tmp));
-            } else {
-                using K = typename Storage::key_type;
-                return table_.emplace_unique(what, tmp.first, on_found, on_new,
-                                             std::move(const_cast<K&>(tmp.first)),
-                                             std::move(tmp.second));
-            }
+            return emplace_moving_out(what, tmp, on_found, on_new);
         } else {
             return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
                                          on_new);
+        }
+    }
+    // Inserts v's contents, key included, moving them out of v only if its
+    // key is absent: for an element the caller discards right after (a
+    // temporary, or merge's source element, erased once it went in).
+    template <class OnFound, class OnNew>
+    bool emplace_moving_out(const char* what, value_type& v, OnFound&& on_found, OnNew&& on_new) {
+        if constexpr (const_elements) {
+            return table_.emplace_unique(what, v, on_found, on_new, std::move(v));
+        } else {
+            using K = typename Storage::key_type;
+            return table_.emplace_unique(what, v.first, on_found, on_new,
+                                         std::move(const_cast<K&>(v.first)), std::move(v.second));
         }
     }
     template <class... Args>
@@ -963,22 +954,30 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             std::abort();
         }
 #endif
-        typename table_type::staged_type st(get_allocator(), nh.get());
+        if (adopt_node(what, nh.get(), on_found, on_new, [&] { nh.release(); })) return {true, {}};
+        return {false, std::move(nh)};
+    }
+    // Puts node p into the table unless its key is present; true if it went
+    // in. taken() runs once the table owns p, also when a visitor throws
+    // after it went in; otherwise p stays the caller's.
+    template <class OnFound, class OnNew, class Taken>
+    bool adopt_node(const char* what, value_type* p, OnFound&& on_found, OnNew&& on_new,
+                    Taken&& taken) {
+        typename table_type::staged_type st(get_allocator(), p);
         bool in = false;
         TOPHASH_TRY {
             in = table_.emplace_staged(what, std::move(st), on_found, on_new);
         }
         TOPHASH_CATCH_ALL {
-            // Taken by the table (a visitor threw after it went in), or not.
-            if (st.release() == nullptr) nh.release();
+            if (st.release() == nullptr) taken();
             TOPHASH_RETHROW;
         }
         if (in) {
-            nh.release();
-            return {true, {}};
+            taken();
+        } else {
+            st.release();
         }
-        st.release();  // still nh's
-        return {false, std::move(nh)};
+        return in;
     }
 
     void copy_from(const basic_container& other) {

@@ -40,11 +40,16 @@ void concurrent_table<S, H, E, A>::wait_thawed(concurrency::epoch_guard& eg) con
     if (eg.nested_in(this)) return;
     while (frozen_.load(std::memory_order_acquire)) {
         eg.pause();
-        concurrency::backoff b;
-        while (frozen_.load(std::memory_order_acquire))
-            b.pause();
+        spin_while_frozen();
         eg.resume();
     }
+}
+
+template <class S, class H, class E, class A>
+void concurrent_table<S, H, E, A>::spin_while_frozen() const noexcept {
+    concurrency::backoff b;
+    while (frozen_.load(std::memory_order_acquire))
+        b.pause();
 }
 
 template <class S, class H, class E, class A>
@@ -54,9 +59,7 @@ inline void concurrent_table<S, H, E, A>::enter_holding(concurrency::epoch_guard
         if (eg.nested_in(this)) return;
         eg.pause();
         grow.unlock();  // the blocking operation takes it after quiesce()
-        concurrency::backoff b;
-        while (frozen_.load(std::memory_order_acquire))
-            b.pause();
+        spin_while_frozen();
         grow.lock();
         eg.resume();
     }
@@ -73,6 +76,15 @@ inline void concurrent_table<S, H, E, A>::replace_with(T& dst, T&& src) {
         dst.~T();
         ::new (static_cast<void*>(std::addressof(dst))) T(std::move(src));
     }
+}
+
+// std::swap needs move assignment, which replace_with does without.
+template <class S, class H, class E, class A>
+template <class T>
+inline void concurrent_table<S, H, E, A>::swap_by_moves(T& a, T& b) {
+    T t(std::move(a));
+    replace_with(a, std::move(b));
+    replace_with(b, std::move(t));
 }
 
 template <class S, class H, class E, class A>
@@ -142,18 +154,10 @@ inline void concurrent_table<S, H, E, A>::swap(concurrent_table& other) {
     with_pair_locked(other, [&] {
         const frozen_pair fp(this, &other);
         swap_state(other);
-        {
-            H h(std::move(hash_));
-            replace_with(hash_, std::move(other.hash_));
-            replace_with(other.hash_, std::move(h));
-            E e(std::move(eq_));
-            replace_with(eq_, std::move(other.eq_));
-            replace_with(other.eq_, std::move(e));
-        }
+        swap_by_moves(hash_, other.hash_);
+        swap_by_moves(eq_, other.eq_);
         if constexpr (std::allocator_traits<A>::propagate_on_container_swap::value) {
-            A a(std::move(alloc_));
-            replace_with(alloc_, std::move(other.alloc_));
-            replace_with(other.alloc_, std::move(a));
+            swap_by_moves(alloc_, other.alloc_);
         } else {
             // Boost's precondition: the allocators compare equal.
 #if TOPHASH_ASSERTS
@@ -233,13 +237,9 @@ inline void concurrent_table<S, H, E, A>::copy_assign(const concurrent_table& ot
             swap_state(tmp);
             replace_with(hash_, H(other.hash_));
             replace_with(eq_, E(other.eq_));
-            if constexpr (pocca) {
-                // tmp now holds our old arrays: it frees them with our old
-                // allocator, we keep the copy of other's.
-                A mine(std::move(alloc_));
-                replace_with(alloc_, std::move(tmp.alloc_));
-                replace_with(tmp.alloc_, std::move(mine));
-            }
+            // tmp now holds our old arrays: it frees them with our old
+            // allocator, we keep the copy of other's.
+            if constexpr (pocca) swap_by_moves(alloc_, tmp.alloc_);
         }
         // tmp, holding what *this held, is destroyed after the thaw.
     });

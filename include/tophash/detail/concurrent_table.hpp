@@ -100,10 +100,10 @@ class concurrent_table {
                      const Allocator& alloc);
     concurrent_table(const concurrent_table&) = delete;
     concurrent_table& operator=(const concurrent_table&) = delete;
-    // Private moves: no other thread may use either table (the blocking
-    // forms below are for tables other threads use).
+    // A private move: no other thread may use `other` (the blocking forms
+    // below are for tables other threads use).
     concurrent_table(concurrent_table&& other) noexcept;
-    concurrent_table& operator=(concurrent_table&& other) noexcept;
+    concurrent_table& operator=(concurrent_table&&) = delete;
     ~concurrent_table() { release_all(); }
 
     // -------------------------------------------- blocking.hpp
@@ -280,6 +280,9 @@ class concurrent_table {
     void swap_state(concurrent_table& other) noexcept;
     template <class T>
     static void replace_with(T& dst, T&& src);
+    template <class T>
+    static void swap_by_moves(T& a, T& b);
+    void spin_while_frozen() const noexcept;
 
     // What a table's allocations take beyond their contents: the alignment
     // and pointer each block from a user's allocator carries (table.hpp).
@@ -362,6 +365,8 @@ class concurrent_table {
     // write_path.hpp
     template <bool Inserts = true, class K, class Op>
     auto write_op(const K& key, std::uint64_t& h, const char* what, Op&& op);
+    template <bool Destroy, class K, class P>
+    auto remove_one(const char* what, const K& key, P& pred);
     template <class K, class OnFound, class OnNew, class Construct>
     bool insert_unique(const char* what, const K& key, OnFound& on_found, OnNew& on_new,
                        Construct&& construct);

@@ -12,14 +12,14 @@
 #include <utility>
 
 #include "tophash/detail/element_kinds.hpp"
+#include "tophash/detail/node_storage.hpp"
 
 namespace tophash::detail {
 
 template <class Kind, class Allocator>
 class node_handle {
     using value_type = typename Kind::value_type;
-    using node_alloc = typename std::allocator_traits<Allocator>::template rebind_alloc<value_type>;
-    using node_traits = std::allocator_traits<node_alloc>;
+    using node_alloc = typename node_storage<Kind, Allocator>::node_alloc;
 
   public:
     using allocator_type = Allocator;
@@ -81,10 +81,7 @@ class node_handle {
   private:
     void reset() noexcept {
         if (p_ != nullptr) {
-            node_alloc na(*alloc_);
-            node_traits::destroy(na, p_);
-            node_traits::deallocate(
-                na, std::pointer_traits<typename node_traits::pointer>::pointer_to(*p_), 1);
+            node_storage<Kind, Allocator>::free_node(node_alloc(*alloc_), p_);
             p_ = nullptr;
         }
         alloc_.reset();

@@ -198,14 +198,14 @@ struct table_memory {
 
     template <class U>
     static U* allocate(const Alloc& a, std::size_t n, bool zeroed) {
+        if (n > SIZE_MAX / sizeof(U)) throw_bad_alloc();
         if constexpr (uses_calloc<U>) {
-            if (n > SIZE_MAX / sizeof(U)) throw_bad_alloc();
             if (page_backed<U>(n)) return static_cast<U*>(allocate_pages(n * sizeof(U)));
             void* p = zeroed ? std::calloc(n, sizeof(U)) : std::malloc(n * sizeof(U));
             if (p == nullptr) throw_bad_alloc();
             return static_cast<U*>(p);
         } else {
-            U* p = static_cast<U*>(user_block::allocate(a, n * sizeof(U), alignof(U), n));
+            U* p = static_cast<U*>(user_block::allocate(a, n * sizeof(U), alignof(U)));
             if (zeroed) std::memset(static_cast<void*>(p), 0, n * sizeof(U));
             return p;
         }
@@ -240,9 +240,7 @@ struct table_memory {
         static std::size_t total(std::size_t bytes, std::size_t align) noexcept {
             return bytes + header + align;
         }
-        static void* allocate(const Alloc& a, std::size_t bytes, std::size_t align,
-                              std::size_t count) {
-            if (count != 0 && bytes / count == 0) throw_bad_alloc();
+        static void* allocate(const Alloc& a, std::size_t bytes, std::size_t align) {
             if (bytes > SIZE_MAX - header - align) throw_bad_alloc();
             byte_alloc ba(a);
             const std::size_t n = total(bytes, align);

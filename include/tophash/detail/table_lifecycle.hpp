@@ -29,19 +29,6 @@ inline concurrent_table<S, H, E, A>::concurrent_table(concurrent_table&& other) 
 }
 
 template <class S, class H, class E, class A>
-inline auto concurrent_table<S, H, E, A>::operator=(concurrent_table&& other) noexcept
-    -> concurrent_table& {
-    if (this != &other) {
-        release_all();
-        replace_with(hash_, std::move(other.hash_));
-        replace_with(eq_, std::move(other.eq_));
-        replace_with(alloc_, A(other.alloc_));
-        steal(other);
-    }
-    return *this;
-}
-
-template <class S, class H, class E, class A>
 inline auto concurrent_table<S, H, E, A>::make_table(std::size_t nbuckets) -> table_type* {
     if (nbuckets > max_bucket_count<element_type>()) {
         throw_length_error("tophash: the table cannot grow beyond max_size()");

@@ -127,14 +127,7 @@ template <class S, class H, class E, class A>
 template <class K, class P>
 inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& key, P& pred)
     -> size_type {
-    std::uint64_t h = 0;
-    return write_op<false>(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
-        auto [b, i] = find_in_chain(t, bi, h, key);
-        if (b == nullptr) return size_type{0};
-        if (!call_visitor(*b->slot_at(i), pred)) return size_type{0};
-        erase_at(t, s, t.head(bi), b, i);
-        return size_type{1};
-    });
+    return remove_one<true>(what, key, pred);
 }
 
 template <class S, class H, class E, class A>
@@ -142,15 +135,30 @@ template <class K, class P>
 inline auto concurrent_table<S, H, E, A>::extract_if(const char* what, const K& key, P& pred)
     -> element_type {
     static_assert(S::stable_references, "extract: node containers only");
+    return remove_one<false>(what, key, pred);
+}
+
+// Unlinks the element of `key` if present and pred(value_type&) is true:
+// destroys it and returns 1 (Destroy), or returns it alive (a node).
+template <class S, class H, class E, class A>
+template <bool Destroy, class K, class P>
+inline auto concurrent_table<S, H, E, A>::remove_one(const char* what, const K& key, P& pred) {
+    using result = std::conditional_t<Destroy, size_type, element_type>;
     std::uint64_t h = 0;
-    return write_op<false>(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool&) {
-        auto [b, i] = find_in_chain(t, bi, h, key);
-        if (b == nullptr) return element_type{};
-        if (!call_visitor(*b->slot_at(i), pred)) return element_type{};
-        const element_type e = *b->slot_at(i);
-        erase_at<false>(t, s, t.head(bi), b, i);
-        return e;
-    });
+    return write_op<false>(key, h, what,
+                           [&](table_type& t, stripe_type& s, std::size_t bi, bool&) -> result {
+                               auto [b, i] = find_in_chain(t, bi, h, key);
+                               if (b == nullptr || !call_visitor(*b->slot_at(i), pred))
+                                   return result{};
+                               if constexpr (Destroy) {
+                                   erase_at(t, s, t.head(bi), b, i);
+                                   return result{1};
+                               } else {
+                                   const element_type e = *b->slot_at(i);
+                                   erase_at<false>(t, s, t.head(bi), b, i);
+                                   return e;
+                               }
+                           });
 }
 
 }  // namespace tophash::detail
