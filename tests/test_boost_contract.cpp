@@ -268,3 +268,54 @@ TEST(ContractNodes, MergeMovesNodesNotElements) {
 }
 
 }  // namespace
+
+// A type may hold containers of itself (a tree, a graph's adjacency): naming
+// concurrent_map<int, tree> inside tree's definition must not need tree
+// complete (Boost's incomplete_tests). Each container is used once tree is.
+namespace {
+struct tree;
+struct tree_hash {
+    std::size_t operator()(const tree& t) const noexcept;
+};
+struct tree {
+    int id = 0;
+    tophash::concurrent_map<int, tree> children;
+    tophash::concurrent_node_map<int, tree> node_children;
+    tophash::concurrent_set<tree, tree_hash> flat_peers;
+    tophash::concurrent_node_set<tree, tree_hash> node_peers;
+    bool operator==(const tree& o) const { return id == o.id; }
+};
+std::size_t tree_hash::operator()(const tree& t) const noexcept {
+    return std::hash<int>()(t.id);
+}
+}  // namespace
+
+TEST(ContractIncomplete, ContainersOfTheirOwnTypeWorkOnceItIsComplete) {
+    tree root;
+    for (int i = 0; i < 100; ++i) {
+        tree child;
+        child.id = i;
+        child.children.emplace(i, tree{});
+        root.children.emplace(i, std::move(child));
+        root.node_children.emplace(i, tree{});
+        tree peer;
+        peer.id = i;
+        root.flat_peers.insert(peer);
+        root.node_peers.insert(std::move(peer));
+    }
+    EXPECT_EQ(root.children.size(), 100u);
+    EXPECT_EQ(root.node_children.size(), 100u);
+    EXPECT_EQ(root.flat_peers.size(), 100u);
+    EXPECT_EQ(root.node_peers.size(), 100u);
+    // A grandchild, through the child that the map moved when it grew.
+    std::size_t grandchildren = 0;
+    root.children.cvisit_all([&](const auto& kv) {
+        EXPECT_EQ(kv.second.id, kv.first);
+        grandchildren += kv.second.children.count(kv.first);
+    });
+    EXPECT_EQ(grandchildren, 100u);
+    tree probe;
+    probe.id = 42;
+    EXPECT_TRUE(root.flat_peers.contains(probe));
+    EXPECT_TRUE(root.node_peers.contains(probe));
+}

@@ -27,11 +27,11 @@ struct map_kind {
     static const K& key_of(const value_type& v) noexcept { return v.first; }
     static const K& key_of(const init_type& v) noexcept { return v.first; }
 
+    // These traits are evaluated where first used, never where the container
+    // type is named: a struct may hold a container of itself (Boost's
+    // incomplete_tests), so nothing here may need K or T complete before then.
     static constexpr bool lock_free_readable =
         is_lock_free_readable<K>::value && is_lock_free_readable<T>::value;
-    static_assert(!lock_free_readable ||
-                      (std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<T>),
-                  "is_lock_free_readable may only be true for trivially copyable types");
 
     static constexpr bool nothrow_move =
         std::is_nothrow_move_constructible_v<K> && std::is_nothrow_move_constructible_v<T>;
@@ -62,6 +62,8 @@ struct map_kind {
     }
     // Publishes v into *p (raw memory or an element being replaced).
     static void store(value_type* p, const value_type& v) noexcept {
+        static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<T>,
+                      "is_lock_free_readable may only be true for trivially copyable types");
         concurrency::atomic_copy_store(const_cast<K*>(&p->first), v.first);
         concurrency::atomic_copy_store(&p->second, v.second);
     }
@@ -76,9 +78,7 @@ struct set_kind {
 
     static const K& key_of(const K& v) noexcept { return v; }
 
-    static constexpr bool lock_free_readable = is_lock_free_readable<K>::value;
-    static_assert(!lock_free_readable || std::is_trivially_copyable_v<K>,
-                  "is_lock_free_readable may only be true for trivially copyable types");
+    static constexpr bool lock_free_readable = is_lock_free_readable<K>::value;  // see map_kind
 
     static constexpr bool nothrow_move = std::is_nothrow_move_constructible_v<K>;
     static constexpr bool copyable = std::is_copy_constructible_v<K>;
@@ -94,7 +94,11 @@ struct set_kind {
 
     static K load_key(const K* p) noexcept { return concurrency::atomic_copy_load(p); }
     static K load(const K* p) noexcept { return concurrency::atomic_copy_load(p); }
-    static void store(K* p, const K& v) noexcept { concurrency::atomic_copy_store(p, v); }
+    static void store(K* p, const K& v) noexcept {
+        static_assert(std::is_trivially_copyable_v<K>,
+                      "is_lock_free_readable may only be true for trivially copyable types");
+        concurrency::atomic_copy_store(p, v);
+    }
 };
 
 }  // namespace tophash::detail
