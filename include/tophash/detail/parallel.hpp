@@ -21,6 +21,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "tophash/detail/exceptions.hpp"
+
 // A program that included <execution> before tophash uses the standard
 // policies already (and links what they need): they work unchanged, as
 // Boost's do. The guards of libstdc++, libc++ and Microsoft's library.
