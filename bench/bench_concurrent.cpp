@@ -12,8 +12,12 @@
 // a workload taking turns, so that report.py can give medians and spreads.
 // Output: one JSON object per run and line, read by report.py and compare.py.
 //
-//   bench_concurrent [--quick] [--threads 1,2,4] [--reps 3] [--filter TEXT]
-// (--filter: only the runs whose "workload/map" contains TEXT.)
+//   bench_concurrent [--quick | --scaling] [--threads 1,2,4] [--reps 3]
+//                    [--ops N] [--filter TEXT]
+// --quick: shorter mixes, one parallel_load. --scaling (scripts/bench-scaling):
+// the mixes and parallel_load N=5M skew 0.5 only, no same-hash mode.
+// --ops: operations per mix run (all threads together). --filter: only the
+// runs whose "workload/map" contains TEXT.
 #include <absl/container/flat_hash_map.h>
 #include <tbb/concurrent_hash_map.h>
 #include <tbb/concurrent_unordered_map.h>
@@ -32,6 +36,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -395,13 +400,21 @@ struct mix_spec {
     bool skewed;
 };
 
+// What to run: the full set, --quick or --scaling.
+struct plan_options {
+    std::size_t mix_ops = 1u << 23;
+    std::vector<std::uint64_t> load_ns = {500000, 5000000};
+    std::vector<double> load_skews = {0.01, 0.5, 0.99};
+    bool same_hash = true;
+};
+
 // The mixes over KV's elements; keys are uint64 keys or string pool indices.
 template <class Map>
-void plan_mixes(std::vector<run>& plan, bool quick, const char* hash, int t,
+void plan_mixes(std::vector<run>& plan, const plan_options& o, const char* hash, int t,
                 const std::vector<u64>& keys, const std::string& suffix,
                 std::initializer_list<mix_spec> specs) {
     if (!Map::concurrent_erase) return;
-    const std::size_t ops = quick ? 1u << 20 : 1u << 23;
+    const std::size_t ops = o.mix_ops;
     for (const mix_spec& x : specs) {
         const std::string label = x.label + suffix;
         plan.push_back({label, Map::name, hash, t, 0, [=, &keys] {
@@ -415,13 +428,9 @@ void plan_mixes(std::vector<run>& plan, bool quick, const char* hash, int t,
 }
 
 template <class Map>
-void plan_parallel_load(std::vector<run>& plan, bool quick, const char* hash, int t) {
-    const std::vector<std::uint64_t> ns =
-        quick ? std::vector<std::uint64_t>{500000} : std::vector<std::uint64_t>{500000, 5000000};
-    const std::vector<double> skews =
-        quick ? std::vector<double>{0.5} : std::vector<double>{0.01, 0.5, 0.99};
-    for (auto n : ns) {
-        for (double skew : skews) {
+void plan_parallel_load(std::vector<run>& plan, const plan_options& o, const char* hash, int t) {
+    for (auto n : o.load_ns) {
+        for (double skew : o.load_skews) {
             char label[96];
             std::snprintf(label, sizeof label, "parallel_load N=%llu skew=%.2f",
                           static_cast<unsigned long long>(n), skew);
@@ -447,16 +456,16 @@ const std::initializer_list<mix_spec> string_mixes = {{"90/5/5 uniform", 90, 5, 
 const char* const string_suffix = " str24->64B";
 
 template <class H>
-void plan_all(std::vector<run>& plan, bool quick, const char* hash, int t,
+void plan_all(std::vector<run>& plan, const plan_options& o, const char* hash, int t,
               const std::vector<u64>& keys, const std::vector<u64>& string_indices) {
     auto u64_maps = [&](auto map_tag) {
         using Map = typename decltype(map_tag)::type;
-        plan_mixes<Map>(plan, quick, hash, t, keys, "", all_mixes);
-        plan_parallel_load<Map>(plan, quick, hash, t);
+        plan_mixes<Map>(plan, o, hash, t, keys, "", all_mixes);
+        plan_parallel_load<Map>(plan, o, hash, t);
     };
     auto string_maps = [&](auto map_tag) {
         using Map = typename decltype(map_tag)::type;
-        plan_mixes<Map>(plan, quick, hash, t, string_indices, string_suffix, string_mixes);
+        plan_mixes<Map>(plan, o, hash, t, string_indices, string_suffix, string_mixes);
     };
     u64_maps(type_tag<tophash_map<H>>{});
 #if TOPHASH_BENCH_BOOST_CONCURRENT
@@ -481,12 +490,24 @@ void plan_all(std::vector<run>& plan, bool quick, const char* hash, int t,
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool quick = false;
+    plan_options o;
+    std::size_t ops = 0;
     int reps = 3;
     std::string filter;
     std::vector<int> threads = {1, 2, 4};
     for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            o.mix_ops = 1u << 20;
+            o.load_ns = {500000};
+            o.load_skews = {0.5};
+        }
+        if (std::strcmp(argv[i], "--scaling") == 0) {
+            o.load_ns = {5000000};
+            o.load_skews = {0.5};
+            o.same_hash = false;
+        }
+        if (std::strcmp(argv[i], "--ops") == 0 && i + 1 < argc)
+            ops = std::strtoull(argv[++i], nullptr, 10);
         if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
             reps = std::max(1, std::atoi(argv[++i]));
         if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) filter = argv[++i];
@@ -500,6 +521,7 @@ int main(int argc, char** argv) {
             }
         }
     }
+    if (ops != 0) o.mix_ops = ops;
     std::vector<u64> keys(1u << 20);
     std::mt19937_64 rng(7);
     for (auto& k : keys)
@@ -519,8 +541,8 @@ int main(int argc, char** argv) {
     const int cores = static_cast<int>(std::thread::hardware_concurrency());
     std::vector<run> once;
     for (int t : threads)
-        plan_all<void>(once, quick, "default", t, keys, string_indices);
-    plan_all<same_hash>(once, quick, "same", cores, keys, string_indices);
+        plan_all<void>(once, o, "default", t, keys, string_indices);
+    if (o.same_hash) plan_all<same_hash>(once, o, "same", cores, keys, string_indices);
     // Run the maps of one workload back to back, so that the runs a ratio
     // compares see the same machine weather, and repeat them in turns
     // (A B C, A B C, ...): a noisy second then hits one repetition of several

@@ -211,15 +211,9 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     ~basic_container() = default;
 
-    hasher hash_function() const {
-        return table_.hash_function();
-    }
-    key_equal key_eq() const {
-        return table_.key_eq();
-    }
-    allocator_type get_allocator() const noexcept {
-        return table_.get_allocator();
-    }
+    hasher hash_function() const { return table_.hash_function(); }
+    key_equal key_eq() const { return table_.key_eq(); }
+    allocator_type get_allocator() const noexcept { return table_.get_allocator(); }
 
     // ------------------------------------------------------------ visitation
     // f(value_type&) for maps (under the stripe's exclusive lock; on a copy
@@ -230,11 +224,13 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     template <class F>
     size_type visit(const key_type& k, F f) const {
-        return table_.read("visit", k, f);
+        table_.check_reentry("visit");
+        return table_.read(k, f);
     }
     template <class F>
     size_type cvisit(const key_type& k, F f) const {
-        return table_.read("cvisit", k, f);
+        table_.check_reentry("cvisit");
+        return table_.read(k, f);
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type visit(const K& k, F f) {
@@ -242,11 +238,13 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type visit(const K& k, F f) const {
-        return table_.read("visit", k, f);
+        table_.check_reentry("visit");
+        return table_.read(k, f);
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type cvisit(const K& k, F f) const {
-        return table_.read("cvisit", k, f);
+        table_.check_reentry("cvisit");
+        return table_.read(k, f);
     }
     // Bulk: every key of [first, last); the const forms batch the lookups
     // (bulk_visit_size at a time), overlapping their cache misses.
@@ -259,11 +257,13 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type visit(It first, It last, F f) const {
-        return table_.read_bulk("visit", first, last, f);
+        table_.check_reentry("visit");
+        return table_.read_bulk(first, last, f);
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type cvisit(It first, It last, F f) const {
-        return table_.read_bulk("cvisit", first, last, f);
+        table_.check_reentry("cvisit");
+        return table_.read_bulk(first, last, f);
     }
 
     // Whole container, weakly consistent: an element present for the whole
@@ -316,22 +316,26 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class F>
     bool visit_while(F f) {
         auto&& v = visitor(f);
-        return table_.visit_each("visit_while", v);
+        table_.check_reentry("visit_while");
+        return table_.visit_each(v);
     }
     template <class F>
     bool visit_while(F f) const {
-        return table_.for_each("visit_while", f);
+        table_.check_reentry("visit_while");
+        return table_.for_each(f);
     }
     template <class F>
     bool cvisit_while(F f) const {
-        return table_.for_each("cvisit_while", f);
+        table_.check_reentry("cvisit_while");
+        return table_.for_each(f);
     }
     template <class P, class F, enable_policy_t<P> = 0>
     bool visit_while(P&& policy, F f) {
         const auto plan = table_.plan_traversal();
         return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
             auto&& v = visitor(f);
-            return table_.visit_each_in("visit_while", plan, i, v);
+            table_.check_reentry("visit_while");
+            return table_.visit_each_in(plan, i, v);
         });
     }
     template <class P, class F, enable_policy_t<P> = 0>
@@ -342,13 +346,15 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool cvisit_while(P&& policy, F f) const {
         const auto plan = table_.plan_traversal();
         return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
-            return table_.for_each_in("cvisit_while", plan, i, f);
+            table_.check_reentry("cvisit_while");
+            return table_.for_each_in(plan, i, f);
         });
     }
     // tophash: f(const value_type&) for every element (cvisit_all).
     template <class F>
     void for_each(F f) const {
-        table_.for_each("for_each", f);
+        table_.check_reentry("for_each");
+        table_.for_each(f);
     }
     template <class P, class F, enable_policy_t<P> = 0>
     void for_each(P&& policy, F f) const {
@@ -356,17 +362,11 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
 
     // ------------------------------------------------------------ capacity
-    [[nodiscard]] bool empty() const noexcept {
-        return size() == 0;
-    }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
     // Exact when no insert or erase completes during the call; otherwise off
     // by at most the number of those that overlapped it.
-    size_type size() const noexcept {
-        return table_.size();
-    }
-    size_type max_size() const noexcept {
-        return table_.max_size();
-    }
+    size_type size() const noexcept { return table_.size(); }
+    size_type max_size() const noexcept { return table_.max_size(); }
 
 #if TOPHASH_HAS_RANGES
     template <from_range_tag FR, compatible_range<value_type> R>
@@ -614,36 +614,42 @@ class basic_container : public node_types<Storage, Allocator>, public container_
 
     // ------------------------------------------------------------ erasure
     size_type erase(const key_type& k) {
-        return table_.erase_if("erase", k, always_);
+        table_.check_reentry("erase");
+        return table_.erase_if(k, always_);
     }
     template <class K, enable_transparent_t<K> = 0>
     size_type erase(const K& k) {
-        return table_.erase_if("erase", k, always_);
+        table_.check_reentry("erase");
+        return table_.erase_if(k, always_);
     }
     // pred(value_type&) (const for sets); with lock-free reads it works on a
     // copy, stored back if the element stays, so it may update the element.
     template <class F>
     size_type erase_if(const key_type& k, F f) {
         auto&& p = visitor(f);
-        return table_.erase_if("erase_if", k, p);
+        table_.check_reentry("erase_if");
+        return table_.erase_if(k, p);
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type erase_if(const K& k, F f) {
         auto&& p = visitor(f);
-        return table_.erase_if("erase_if", k, p);
+        table_.check_reentry("erase_if");
+        return table_.erase_if(k, p);
     }
     // Weakly consistent, as visit_all; returns the number erased.
     template <class F>
     size_type erase_if(F f) {
         auto&& p = visitor(f);
-        return table_.erase_if("erase_if", p);
+        table_.check_reentry("erase_if");
+        return table_.erase_if(p);
     }
     template <class P, class F, enable_policy_t<P> = 0>
     void erase_if(P&& policy, F f) {
         auto&& p = visitor(f);
         const auto plan = table_.plan_traversal();
         run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
-            table_.erase_if_in("erase_if", plan, i, p);
+            table_.check_reentry("erase_if");
+            table_.erase_if_in(plan, i, p);
             return true;
         });
     }
@@ -671,6 +677,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class H2, class E2>
     size_type merge(basic_container<Storage, H2, E2, Allocator>& source) {
         if (static_cast<const void*>(&source) == static_cast<const void*>(this)) return 0;
+        table_.check_reentry("merge");
+        source.table_.check_reentry("merge");
         size_type moved = 0;
         // It holds a stripe of source while it inserts here: no other
         // two-container operation on either may run meanwhile (blocking.hpp).
@@ -682,8 +690,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
                 moved += in;
                 return in;
             };
-            table_.with_pair_locked(source.table_,
-                                    [&] { source.table_.transfer_if("merge", take); });
+            table_.with_pair_locked(source.table_, [&] { source.table_.transfer_if(take); });
         } else {
             // The element is moved, key included (as Boost's merge), only
             // if it goes in: it is then erased from source at once.
@@ -692,8 +699,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
                 moved += in;
                 return in;
             };
-            table_.with_pair_locked(source.table_,
-                                    [&] { source.table_.erase_if("merge", move_in); });
+            table_.with_pair_locked(source.table_, [&] { source.table_.erase_if(move_in); });
         }
         return moved;
     }
@@ -712,11 +718,13 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     // Never copies the element.
     bool contains(const key_type& k) const {
-        return table_.contains("contains", k);
+        table_.check_reentry("contains");
+        return table_.contains(k);
     }
     template <class K, enable_transparent_t<K> = 0>
     bool contains(const K& k) const {
-        return table_.contains("contains", k);
+        table_.check_reentry("contains");
+        return table_.contains(k);
     }
 
     // ------------------------------------------------------------ hash policy
@@ -768,7 +776,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     Container snapshot() const {
         Container c;
         auto add = [&](const value_type& v) { append(c, v); };
-        table_.for_each_consistent("snapshot", add);
+        table_.check_reentry("snapshot");
+        table_.for_each_consistent(add);
         return c;
     }
     map_stats stats() const {
@@ -825,7 +834,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class K, class F>
     size_type visit_key(const char* what, const K& k, F& f) {
         auto&& v = visitor(f);
-        return table_.visit(what, k, v);
+        table_.check_reentry(what);
+        return table_.visit(k, v);
     }
     template <class F>
     size_type visit_all_impl(const char* what, F& f) {
@@ -835,7 +845,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             f(v);
         };
         auto&& v = visitor(count);
-        table_.visit_each(what, v);
+        table_.check_reentry(what);
+        table_.visit_each(v);
         return n;
     }
     template <class F>
@@ -845,7 +856,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             ++n;
             f(v);
         };
-        table_.for_each(what, count);
+        table_.check_reentry(what);
+        table_.for_each(count);
         return n;
     }
 
@@ -868,8 +880,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool emplace_value(const char* what, V&& v, OnFound&& on_found, OnNew&& on_new) {
         using D = std::remove_cv_t<std::remove_reference_t<V>>;
         if constexpr (std::is_same_v<D, value_type> || std::is_same_v<D, init_type>) {
-            return table_.emplace_unique(what, kind::key_of(v), on_found, on_new,
-                                         std::forward<V>(v));
+            table_.check_reentry(what);
+            return table_.emplace_unique(kind::key_of(v), on_found, on_new, std::forward<V>(v));
         } else {
             return emplace_args(what, on_found, on_new, std::forward<V>(v));
         }
@@ -884,7 +896,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             value_type tmp(std::forward<Args>(args)...);
             return emplace_moving_out(what, tmp, on_found, on_new);
         } else {
-            return table_.emplace_staged(what, table_.stage(std::forward<Args>(args)...), on_found,
+            table_.check_reentry(what);
+            return table_.emplace_staged(table_.stage(std::forward<Args>(args)...), on_found,
                                          on_new);
         }
     }
@@ -894,10 +907,12 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class OnFound, class OnNew>
     bool emplace_moving_out(const char* what, value_type& v, OnFound&& on_found, OnNew&& on_new) {
         if constexpr (const_elements) {
-            return table_.emplace_unique(what, v, on_found, on_new, std::move(v));
+            table_.check_reentry(what);
+            return table_.emplace_unique(v, on_found, on_new, std::move(v));
         } else {
             using K = typename Storage::key_type;
-            return table_.emplace_unique(what, v.first, on_found, on_new,
+            table_.check_reentry(what);
+            return table_.emplace_unique(v.first, on_found, on_new,
                                          std::move(const_cast<K&>(v.first)), std::move(v.second));
         }
     }
@@ -921,7 +936,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool emplace_key_then_mapped(const char* what, OnFound&& on_found, OnNew&& on_new, A0&& a0,
                                  A1&& a1) {
         typename Storage::key_type k(std::forward<A0>(a0));
-        return table_.emplace_unique(what, k, on_found, on_new, std::piecewise_construct,
+        table_.check_reentry(what);
+        return table_.emplace_unique(k, on_found, on_new, std::piecewise_construct,
                                      std::forward_as_tuple(std::move(k)),
                                      std::forward_as_tuple(std::forward<A1>(a1)));
     }
@@ -937,7 +953,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
 
     template <class NT, class K, class P>
     typename NT::node_type extract_node(const char* what, const K& k, P& pred) {
-        auto* p = table_.extract_if(what, k, pred);
+        table_.check_reentry(what);
+        auto* p = table_.extract_if(k, pred);
         if (p == nullptr) return {};
         return typename NT::node_type(p, get_allocator());
     }
@@ -966,7 +983,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         typename table_type::staged_type st(get_allocator(), p);
         bool in = false;
         TOPHASH_TRY {
-            in = table_.emplace_staged(what, std::move(st), on_found, on_new);
+            table_.check_reentry(what);
+            in = table_.emplace_staged(std::move(st), on_found, on_new);
         }
         TOPHASH_CATCH_ALL {
             if (st.release() == nullptr) taken();
@@ -982,7 +1000,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
 
     void copy_from(const basic_container& other) {
         auto add = [&](const value_type& v) { emplace_value("copy", v, nv_, nv_); };
-        other.table_.for_each_consistent("copy", add);
+        other.table_.check_reentry("copy");
+        other.table_.for_each_consistent(add);
     }
 
     table_type table_;
@@ -997,6 +1016,8 @@ bool equal_elements_locked(const concurrent_table<S, H, E, A>& x,
 template <class S, class H, class E, class A>
 bool equal_elements(const concurrent_table<S, H, E, A>& x, const concurrent_table<S, H, E, A>& y) {
     if (&x == &y) return true;
+    x.check_reentry("operator==");
+    y.check_reentry("operator==");
     return x.with_pair_locked(y, [&] { return equal_elements_locked(x, y); });
 }
 template <class S, class H, class E, class A>
@@ -1008,10 +1029,10 @@ bool equal_elements_locked(const concurrent_table<S, H, E, A>& x,
         if (!equal) return;
         bool same = false;
         auto cmp = [&](const typename S::value_type& w) { same = v == w; };
-        y.read("operator==", S::kind::key_of(v), cmp);
+        y.read(S::kind::key_of(v), cmp);
         equal = same;
     };
-    x.for_each_consistent("operator==", check);
+    x.for_each_consistent(check);
     return equal;
 }
 

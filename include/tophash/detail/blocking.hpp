@@ -201,11 +201,11 @@ inline void concurrent_table<S, H, E, A>::move_assign(concurrent_table& other, b
                 dst.reserve(src.size());
                 no_visit nv;
                 auto move_in = [&](value_type& v) {
-                    dst.emplace_unique("operator=", S::kind::key_of(v), nv, nv, std::move(v));
+                    dst.emplace_unique(S::kind::key_of(v), nv, nv, std::move(v));
                     return true;
                 };
                 TOPHASH_TRY {
-                    src.erase_if("operator=", move_in);
+                    src.erase_if(move_in);
                 }
                 TOPHASH_CATCH_ALL {
                     src.swap_state(other);
@@ -228,10 +228,8 @@ inline void concurrent_table<S, H, E, A>::copy_assign(const concurrent_table& ot
         // copy leaves *this untouched.
         concurrent_table tmp(0, other.hash_, other.eq_, pocca ? other.alloc_ : alloc_);
         no_visit nv;
-        auto add = [&](const value_type& v) {
-            tmp.emplace_unique("operator=", S::kind::key_of(v), nv, nv, v);
-        };
-        other.for_each_consistent("operator=", add);
+        auto add = [&](const value_type& v) { tmp.emplace_unique(S::kind::key_of(v), nv, nv, v); };
+        other.for_each_consistent(add);
         {
             const frozen_pair fp(this, nullptr);
             swap_state(tmp);

@@ -140,14 +140,14 @@ class concurrent_table {
     // found(const value_type&) on the element of `key`: a validated copy
     // when reads are lock-free, else the element under its stripe's shared lock.
     template <class K, class F>
-    bool read(const char* what, const K& key, F& found) const;
+    bool read(const K& key, F& found) const;
     // Never copies the element.
     template <class K>
-    bool contains(const char* what, const K& key) const;
+    bool contains(const K& key) const;
     // read() for every key of [first, last), a batch at a time: hashes and
     // prefetches a batch before probing it, under one reader announcement.
     template <class It, class F>
-    size_type read_bulk(const char* what, It first, It last, F& found) const;
+    size_type read_bulk(It first, It last, F& found) const;
     // 64 keys: the first pass then takes long enough (hash, locate,
     // prefetch) that the first key's control line has arrived when the
     // second pass reaches it. Per key at 2^20 / 2^23 elements, bench_map
@@ -161,46 +161,45 @@ class concurrent_table {
     // the stripe's exclusive lock (on a copy stored back, with lock-free
     // reads). True if inserted.
     template <class K, class OnFound, class OnNew, class... Args>
-    bool emplace_unique(const char* what, const K& key, OnFound&& on_found, OnNew&& on_new,
-                        Args&&... args);
+    bool emplace_unique(const K& key, OnFound&& on_found, OnNew&& on_new, Args&&... args);
     // The same for an element built beforehand (emplace(args...)).
     template <class OnFound, class OnNew>
-    bool emplace_staged(const char* what, staged_type&& staged, OnFound&& on_found, OnNew&& on_new);
+    bool emplace_staged(staged_type&& staged, OnFound&& on_found, OnNew&& on_new);
     template <class... Args>
     staged_type stage(Args&&... args) const {
         return Storage::stage(alloc_, std::forward<Args>(args)...);
     }
     // f(value_type&) under the exclusive lock; 1 if found.
     template <class K, class F>
-    size_type visit(const char* what, const K& key, F& f);
+    size_type visit(const K& key, F& f);
     // Erases `key` if present and pred(value_type&) is true; 1 if erased.
     template <class K, class P>
-    size_type erase_if(const char* what, const K& key, P& pred);
+    size_type erase_if(const K& key, P& pred);
     // Node storage: unlinks and returns the element of `key` (null if
     // absent, or if pred(value_type&) is false), without destroying it.
     template <class K, class P>
-    element_type extract_if(const char* what, const K& key, P& pred);
+    element_type extract_if(const K& key, P& pred);
 
     // -------------------------------------------- traversal.hpp
     // Calls f(const value_type&) for every element while f returns true
     // (f returning void never stops). Weakly consistent (see traverse).
     // False if f stopped it.
     template <class F>
-    bool for_each(const char* what, F& f) const;
+    bool for_each(F& f) const;
     // f(value_type&) under exclusive locks (a copy stored back, with
     // lock-free reads); stops when f returns false.
     template <class F>
-    bool visit_each(const char* what, F& f);
+    bool visit_each(F& f);
     template <class P>
-    size_type erase_if(const char* what, P& pred);
+    size_type erase_if(P& pred);
     // Node storage: every element for which take(element_type) is true
     // leaves the table alive (take owns it now). Weakly consistent.
     template <class P>
-    size_type transfer_if(const char* what, P& take);
+    size_type transfer_if(P& take);
     void clear();
     // f(const value_type&) on every element of one moment, writers blocked.
     template <class F>
-    void for_each_consistent(const char* what, F& f) const;
+    void for_each_consistent(F& f) const;
     // For parallel traversals: the walk split into independent units.
     struct traversal_plan {
         std::size_t buckets = 0;  // of the oldest array when the walk began
@@ -208,11 +207,11 @@ class concurrent_table {
     };
     traversal_plan plan_traversal() const;
     template <class F>
-    bool for_each_in(const char* what, const traversal_plan& p, std::size_t stripe, F& f) const;
+    bool for_each_in(const traversal_plan& p, std::size_t stripe, F& f) const;
     template <class F>
-    bool visit_each_in(const char* what, const traversal_plan& p, std::size_t stripe, F& f);
+    bool visit_each_in(const traversal_plan& p, std::size_t stripe, F& f);
     template <class P>
-    size_type erase_if_in(const char* what, const traversal_plan& p, std::size_t stripe, P& pred);
+    size_type erase_if_in(const traversal_plan& p, std::size_t stripe, P& pred);
 
     // -------------------------------------------- growth.hpp
     size_type size() const noexcept;
@@ -364,12 +363,11 @@ class concurrent_table {
 
     // write_path.hpp
     template <bool Inserts = true, class K, class Op>
-    auto write_op(const K& key, std::uint64_t& h, const char* what, Op&& op);
+    auto write_op(const K& key, std::uint64_t& h, Op&& op);
     template <bool Destroy, class K, class P>
-    auto remove_one(const char* what, const K& key, P& pred);
+    auto remove_one(const K& key, P& pred);
     template <class K, class OnFound, class OnNew, class Construct>
-    bool insert_unique(const char* what, const K& key, OnFound& on_found, OnNew& on_new,
-                       Construct&& construct);
+    bool insert_unique(const K& key, OnFound& on_found, OnNew& on_new, Construct&& construct);
 
     // traversal.hpp
     template <bool Exclusive, class Fn>
@@ -401,14 +399,11 @@ class concurrent_table {
     template <bool Exclusive, class Fn>
     bool visit_descendants(table_type& tab, std::size_t bi, Fn& fn, walk_filter keep);
     template <class F>
-    bool for_each_units(const char* what, const traversal_plan& p, std::size_t first,
-                        std::size_t last, F& f) const;
+    bool for_each_units(const traversal_plan& p, std::size_t first, std::size_t last, F& f) const;
     template <class F>
-    bool visit_each_units(const char* what, const traversal_plan& p, std::size_t first,
-                          std::size_t last, F& f);
+    bool visit_each_units(const traversal_plan& p, std::size_t first, std::size_t last, F& f);
     template <bool Destroy = true, class P>
-    size_type erase_if_units(const char* what, const traversal_plan& p, std::size_t first,
-                             std::size_t last, P& pred);
+    size_type erase_if_units(const traversal_plan& p, std::size_t first, std::size_t last, P& pred);
 
     // -------------------------------------------- data
     // Read by every operation; root_ is written only when a growth starts or

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tophash/detail/exceptions.hpp"
+#include "tophash/threads.hpp"
 
 // A program that included <execution> before tophash uses the standard
 // policies already (and links what they need): they work unchanged, as
@@ -32,19 +33,12 @@
 #endif
 #if defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && __has_include(<execution>)
 #include <execution>
-#include "tophash/detail/exceptions.hpp"
 #define TOPHASH_HAVE_EXECUTION 1
 #else
 #define TOPHASH_HAVE_EXECUTION 0
 #endif
 
 namespace tophash {
-
-// Runs a whole-container operation on n threads (the caller's among them),
-// e.g. m.visit_all(tophash::threads{4}, f). 0 means one per hardware thread.
-struct threads {
-    unsigned count = 0;
-};
 
 namespace detail {
 

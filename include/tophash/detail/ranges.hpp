@@ -1,11 +1,13 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
-// C++20 ranges in Boost's API: the from_range tag for constructors and the
-// ranges insert_range accepts. Present when the standard library has
+// C++20 ranges in Boost's API: what the from_range constructors and
+// insert_range accept. Present when the standard library has
 // <ranges> and concepts (TOPHASH_HAS_RANGES); C++17 builds go without.
 #pragma once
 
 #include <type_traits>
+
+#include "tophash/from_range.hpp"
 
 #if defined(__cpp_concepts) && __has_include(<ranges>)
 #include <ranges>
@@ -20,13 +22,6 @@
 #endif
 
 namespace tophash {
-
-// Selects the range constructors, as boost::unordered::from_range (or
-// std::from_range, where the library has it) does.
-struct from_range_t {
-    explicit from_range_t() = default;
-};
-inline constexpr from_range_t from_range{};
 
 #if TOPHASH_HAS_RANGES
 namespace detail {

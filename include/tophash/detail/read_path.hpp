@@ -33,8 +33,7 @@ inline auto concurrent_table<S, H, E, A>::locate_in(table_type* t, std::uint64_t
 
 template <class S, class H, class E, class A>
 template <class K, class F>
-inline bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F& found) const {
-    check_reentry(what);
+inline bool concurrent_table<S, H, E, A>::read(const K& key, F& found) const {
     // A hasher with state is read only after enter(): a blocking swap may be
     // replacing it. Stateless ones hash first, as before.
     std::uint64_t h = 0;
@@ -55,8 +54,7 @@ inline bool concurrent_table<S, H, E, A>::read(const char* what, const K& key, F
 
 template <class S, class H, class E, class A>
 template <class K>
-inline bool concurrent_table<S, H, E, A>::contains(const char* what, const K& key) const {
-    check_reentry(what);
+inline bool concurrent_table<S, H, E, A>::contains(const K& key) const {
     // A hasher with state is read only after enter(): a blocking swap may be
     // replacing it. Stateless ones hash first, as before.
     std::uint64_t h = 0;
@@ -79,9 +77,8 @@ inline bool concurrent_table<S, H, E, A>::contains(const char* what, const K& ke
 // probe. One reader announcement covers the batch.
 template <class S, class H, class E, class A>
 template <class It, class F>
-inline auto concurrent_table<S, H, E, A>::read_bulk(const char* what, It first, It last,
-                                                    F& found) const -> size_type {
-    check_reentry(what);
+inline auto concurrent_table<S, H, E, A>::read_bulk(It first, It last, F& found) const
+    -> size_type {
     size_type n = 0;
     std::uint64_t hashes[bulk_batch];
     It keys[bulk_batch];

@@ -166,10 +166,8 @@ template <bool Exclusive, class Fn>
 
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::for_each_units(const char* what, const traversal_plan& p,
-                                                         std::size_t first, std::size_t last,
-                                                         F& f) const {
-    check_reentry(what);
+inline bool concurrent_table<S, H, E, A>::for_each_units(const traversal_plan& p, std::size_t first,
+                                                         std::size_t last, F& f) const {
     return const_cast<concurrent_table*>(this)->template traverse<false>(
         p, first, last, [&](table_type&, stripe_type&, bucket_type head, auto keep) {
             for (bucket_type b = head; b != nullptr; b = b->next()) {
@@ -187,11 +185,9 @@ inline bool concurrent_table<S, H, E, A>::for_each_units(const char* what, const
 
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::visit_each_units(const char* what,
-                                                           const traversal_plan& p,
+inline bool concurrent_table<S, H, E, A>::visit_each_units(const traversal_plan& p,
                                                            std::size_t first, std::size_t last,
                                                            F& f) {
-    check_reentry(what);
     // A const visitor (sets' visit_all) sees elements in place, as const,
     // under the exclusive lock all the same (Boost: exclusive access).
     auto body = [&](auto& v) {
@@ -225,10 +221,8 @@ inline bool concurrent_table<S, H, E, A>::visit_each_units(const char* what,
 // predicate may update it).
 template <class S, class H, class E, class A>
 template <bool Destroy, class P>
-inline auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const traversal_plan& p,
-                                                         std::size_t first, std::size_t last,
-                                                         P& pred) -> size_type {
-    check_reentry(what);
+inline auto concurrent_table<S, H, E, A>::erase_if_units(const traversal_plan& p, std::size_t first,
+                                                         std::size_t last, P& pred) -> size_type {
     size_type erased = 0;
     traverse<true>(p, first, last, [&](table_type& t, stripe_type& s, bucket_type head, auto keep) {
         for (bucket_type b = head; b != nullptr;) {
@@ -259,46 +253,46 @@ inline auto concurrent_table<S, H, E, A>::erase_if_units(const char* what, const
 
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::for_each(const char* what, F& f) const {
+inline bool concurrent_table<S, H, E, A>::for_each(F& f) const {
     const traversal_plan p = plan_traversal();
-    return for_each_units(what, p, 0, p.stripes, f);
+    return for_each_units(p, 0, p.stripes, f);
 }
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::visit_each(const char* what, F& f) {
+inline bool concurrent_table<S, H, E, A>::visit_each(F& f) {
     const traversal_plan p = plan_traversal();
-    return visit_each_units(what, p, 0, p.stripes, f);
+    return visit_each_units(p, 0, p.stripes, f);
 }
 template <class S, class H, class E, class A>
 template <class P>
-inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, P& pred) -> size_type {
+inline auto concurrent_table<S, H, E, A>::erase_if(P& pred) -> size_type {
     const traversal_plan p = plan_traversal();
-    return erase_if_units(what, p, 0, p.stripes, pred);
+    return erase_if_units(p, 0, p.stripes, pred);
 }
 template <class S, class H, class E, class A>
 template <class P>
-inline auto concurrent_table<S, H, E, A>::transfer_if(const char* what, P& take) -> size_type {
+inline auto concurrent_table<S, H, E, A>::transfer_if(P& take) -> size_type {
     static_assert(S::stable_references, "transfer_if: node containers only");
     const traversal_plan p = plan_traversal();
-    return erase_if_units<false>(what, p, 0, p.stripes, take);
+    return erase_if_units<false>(p, 0, p.stripes, take);
 }
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::for_each_in(const char* what, const traversal_plan& p,
-                                                      std::size_t stripe, F& f) const {
-    return for_each_units(what, p, stripe, stripe + 1, f);
+inline bool concurrent_table<S, H, E, A>::for_each_in(const traversal_plan& p, std::size_t stripe,
+                                                      F& f) const {
+    return for_each_units(p, stripe, stripe + 1, f);
 }
 template <class S, class H, class E, class A>
 template <class F>
-inline bool concurrent_table<S, H, E, A>::visit_each_in(const char* what, const traversal_plan& p,
-                                                        std::size_t stripe, F& f) {
-    return visit_each_units(what, p, stripe, stripe + 1, f);
+inline bool concurrent_table<S, H, E, A>::visit_each_in(const traversal_plan& p, std::size_t stripe,
+                                                        F& f) {
+    return visit_each_units(p, stripe, stripe + 1, f);
 }
 template <class S, class H, class E, class A>
 template <class P>
-inline auto concurrent_table<S, H, E, A>::erase_if_in(const char* what, const traversal_plan& p,
-                                                      std::size_t stripe, P& pred) -> size_type {
-    return erase_if_units(what, p, stripe, stripe + 1, pred);
+inline auto concurrent_table<S, H, E, A>::erase_if_in(const traversal_plan& p, std::size_t stripe,
+                                                      P& pred) -> size_type {
+    return erase_if_units(p, stripe, stripe + 1, pred);
 }
 
 // Removes every element. Inserts that run meanwhile may survive.
@@ -323,8 +317,7 @@ inline void concurrent_table<S, H, E, A>::clear() {
 // progress and none starts. Lock-free readers keep running.
 template <class S, class H, class E, class A>
 template <class F>
-inline void concurrent_table<S, H, E, A>::for_each_consistent(const char* what, F& f) const {
-    check_reentry(what);
+inline void concurrent_table<S, H, E, A>::for_each_consistent(F& f) const {
     std::unique_lock<std::mutex> grow_lock(grow_mutex_);
     concurrency::epoch_guard eg(this);
     enter_holding(eg, grow_lock);

@@ -21,9 +21,7 @@ namespace tophash::detail {
 // insert do nothing on a table that has no array.
 template <class S, class H, class E, class A>
 template <bool Inserts, class K, class Op>
-inline auto concurrent_table<S, H, E, A>::write_op(const K& key, std::uint64_t& h, const char* what,
-                                                   Op&& op) {
-    check_reentry(what);
+inline auto concurrent_table<S, H, E, A>::write_op(const K& key, std::uint64_t& h, Op&& op) {
     bool grow = false;
     table_type* grown = nullptr;
     using result_t = decltype(op(std::declval<table_type&>(), std::declval<stripe_type&>(),
@@ -74,11 +72,10 @@ inline auto concurrent_table<S, H, E, A>::write_op(const K& key, std::uint64_t& 
 // in the chain and visit that.
 template <class S, class H, class E, class A>
 template <class K, class OnFound, class OnNew, class Construct>
-inline bool concurrent_table<S, H, E, A>::insert_unique(const char* what, const K& key,
-                                                        OnFound& on_found, OnNew& on_new,
-                                                        Construct&& construct) {
+inline bool concurrent_table<S, H, E, A>::insert_unique(const K& key, OnFound& on_found,
+                                                        OnNew& on_new, Construct&& construct) {
     std::uint64_t h = 0;
-    return write_op(key, h, what, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
+    return write_op(key, h, [&](table_type& t, stripe_type& s, std::size_t bi, bool& grow) {
         auto [b, i] = find_in_chain(t, bi, h, key);
         if (b != nullptr) {
             call_visitor(*b->slot_at(i), on_found);
@@ -93,10 +90,9 @@ inline bool concurrent_table<S, H, E, A>::insert_unique(const char* what, const 
 
 template <class S, class H, class E, class A>
 template <class K, class OnFound, class OnNew, class... Args>
-inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const K& key,
-                                                         OnFound&& on_found, OnNew&& on_new,
-                                                         Args&&... args) {
-    return insert_unique(what, key, on_found, on_new, [&](element_type* p) {
+inline bool concurrent_table<S, H, E, A>::emplace_unique(const K& key, OnFound&& on_found,
+                                                         OnNew&& on_new, Args&&... args) {
+    return insert_unique(key, on_found, on_new, [&](element_type* p) {
         S::construct(alloc_, p, std::forward<Args>(args)...);
     });
 }
@@ -104,18 +100,18 @@ inline bool concurrent_table<S, H, E, A>::emplace_unique(const char* what, const
 // The staged element's key is read until construct_staged takes the element.
 template <class S, class H, class E, class A>
 template <class OnFound, class OnNew>
-inline bool concurrent_table<S, H, E, A>::emplace_staged(const char* what, staged_type&& staged,
-                                                         OnFound&& on_found, OnNew&& on_new) {
-    return insert_unique(what, S::staged_key(staged), on_found, on_new, [&](element_type* p) {
+inline bool concurrent_table<S, H, E, A>::emplace_staged(staged_type&& staged, OnFound&& on_found,
+                                                         OnNew&& on_new) {
+    return insert_unique(S::staged_key(staged), on_found, on_new, [&](element_type* p) {
         S::construct_staged(alloc_, p, std::move(staged));
     });
 }
 
 template <class S, class H, class E, class A>
 template <class K, class F>
-inline auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, F& f) -> size_type {
+inline auto concurrent_table<S, H, E, A>::visit(const K& key, F& f) -> size_type {
     std::uint64_t h = 0;
-    return write_op<false>(key, h, what, [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
+    return write_op<false>(key, h, [&](table_type& t, stripe_type&, std::size_t bi, bool&) {
         auto [b, i] = find_in_chain(t, bi, h, key);
         if (b == nullptr) return size_type{0};
         call_visitor(*b->slot_at(i), f);
@@ -125,27 +121,25 @@ inline auto concurrent_table<S, H, E, A>::visit(const char* what, const K& key, 
 
 template <class S, class H, class E, class A>
 template <class K, class P>
-inline auto concurrent_table<S, H, E, A>::erase_if(const char* what, const K& key, P& pred)
-    -> size_type {
-    return remove_one<true>(what, key, pred);
+inline auto concurrent_table<S, H, E, A>::erase_if(const K& key, P& pred) -> size_type {
+    return remove_one<true>(key, pred);
 }
 
 template <class S, class H, class E, class A>
 template <class K, class P>
-inline auto concurrent_table<S, H, E, A>::extract_if(const char* what, const K& key, P& pred)
-    -> element_type {
+inline auto concurrent_table<S, H, E, A>::extract_if(const K& key, P& pred) -> element_type {
     static_assert(S::stable_references, "extract: node containers only");
-    return remove_one<false>(what, key, pred);
+    return remove_one<false>(key, pred);
 }
 
 // Unlinks the element of `key` if present and pred(value_type&) is true:
 // destroys it and returns 1 (Destroy), or returns it alive (a node).
 template <class S, class H, class E, class A>
 template <bool Destroy, class K, class P>
-inline auto concurrent_table<S, H, E, A>::remove_one(const char* what, const K& key, P& pred) {
+inline auto concurrent_table<S, H, E, A>::remove_one(const K& key, P& pred) {
     using result = std::conditional_t<Destroy, size_type, element_type>;
     std::uint64_t h = 0;
-    return write_op<false>(key, h, what,
+    return write_op<false>(key, h,
                            [&](table_type& t, stripe_type& s, std::size_t bi, bool&) -> result {
                                auto [b, i] = find_in_chain(t, bi, h, key);
                                if (b == nullptr || !call_visitor(*b->slot_at(i), pred))
