@@ -59,7 +59,10 @@ def main():
             goals.append((f"{w}: tophash / Boost at {top} threads >= {want}x",
                           ratio >= want, f"{ratio:.2f}x"))
         if w.startswith("90/5/5") and speedup is not None:
-            goals.append((f"{w}: tophash {top}t / 1t >= 12x", speedup >= 12, f"{speedup:.1f}x"))
+            # The 12x at 16 threads: three quarters of linear.
+            want = 0.75 * top
+            goals.append((f"{w}: tophash {top}t / 1t >= {want:g}x", speedup >= want,
+                          f"{speedup:.1f}x"))
     out += ["", "## Goals", ""]
     out += [f"- [{'x' if ok else ' '}] {name}: {got}" for (name, ok, got) in goals]
     out += report.concurrent_section(jsonl, prefix + ".scaling")
