@@ -240,8 +240,8 @@ class retire_list {
     };
     // A reclaim costs a membarrier (an interrupt of every CPU running this
     // process) and a walk of the reader records: a few microseconds, spread
-    // over 64 writes. A retired array is freed in steps of 4096 buckets, so
-    // one of 2^19 buckets is gone after 128 * 64 writes.
+    // over 64 writes. A large retired object is freed in steps, one per
+    // reclaim (its deleter says when it is done; figures in docs/design.md).
     static constexpr unsigned reclaim_period = 64;
     static_assert((reclaim_period & (reclaim_period - 1)) == 0);
 

@@ -25,15 +25,6 @@ namespace tophash::detail {
 
 inline constexpr unsigned bucket_width = simd::group::width;
 
-template <class Key, class T>
-struct slot {
-    template <class K, class... Args>
-    explicit slot(K&& k, Args&&... args)
-        : first(std::forward<K>(k)), second(std::forward<Args>(args)...) {}
-    Key first;
-    T second;
-};
-
 // Control block of one bucket. 16-byte aligned (what malloc guarantees) so
 // that the 16 tags never straddle a cache line; an all-zero block is an
 // empty bucket (emptyRest tags, no overflow), which is what lets a calloc'ed
