@@ -20,6 +20,17 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 
+# find_package's version check: the next minor version and the previous one
+# must both be refused (0.x: minor versions may break the API).
+foreach(v 0.3 0.1)
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build-v${v}
+      -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX} -DCONSUMER_REQUIRE_VERSION=${v}
+      RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "find_package(tophash ${v}) accepted the installed package")
+  endif()
+endforeach()
+
 # add_subdirectory: the source tree as a subproject.
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR}/subdirectory -B ${WORK_DIR}/build-subdirectory
     -DTOPHASH_SOURCE_DIR=${TOPHASH_SOURCE_DIR} -DCMAKE_CXX_COMPILER=${CXX}

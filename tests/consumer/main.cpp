@@ -2,12 +2,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // A user's program built against the installed package.
 #include <tophash/concurrent_map.hpp>
+#include <tophash/version.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <thread>
 #include <vector>
 
+static_assert(TOPHASH_VERSION >= 200, "the installed headers are older than 0.2");
+
 int main() {
+#ifdef CONSUMER_PACKAGE_VERSION
+    if (std::strcmp(TOPHASH_VERSION_STRING, CONSUMER_PACKAGE_VERSION) != 0) {
+        std::printf("headers say %s, the CMake package %s\n", TOPHASH_VERSION_STRING,
+                    CONSUMER_PACKAGE_VERSION);
+        return 1;
+    }
+#endif
     tophash::concurrent_map<int, long> counts;
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
