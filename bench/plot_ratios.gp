@@ -17,10 +17,14 @@ set ytics 0.25
 set ylabel "tophash time / peer time (lower is better)"
 set xtics rotate by -35 scale 0
 set grid ytics
-set key top left
+# The key above the plot: inside, the labels of clipped bars fell on it.
+set key outside top center horizontal
 set title "tophash::concurrent_map, one thread: time relative to each peer"
+# Boost's bars and key entry only when the run had Boost.
+stats data using 3 nooutput
+boost_title = STATS_max > 0 ? "/ boost::concurrent_flat_map" : ""
 plot data using ($2 < top ? $2 : top):xtic(1) lc rgb "#3a7bd5" title "/ absl::flat_hash_map", \
-     "" using ($3 > 0 ? ($3 < top ? $3 : top) : 0) lc rgb "#e0a030" title "/ boost::concurrent_flat_map", \
+     "" using ($3 > 0 ? ($3 < top ? $3 : top) : 0) lc rgb "#e0a030" title boost_title, \
      "" using ($0 - 0.18):($2 >= top ? top - 0.1 : 1/0):(sprintf("%.1f", $2)) with labels notitle, \
      "" using ($0 + 0.18):($3 >= top ? top - 0.3 : 1/0):(sprintf("%.1f", $3)) with labels notitle, \
      1 with lines lc rgb "#d53a3a" lw 2 notitle

@@ -10,11 +10,14 @@ set ylabel "Mops/s"
 set grid
 set key top left
 set xtics 1
+# Boost's line and key entry only when the run had Boost.
+stats data index 0 using 3 nooutput
+boost_title = STATS_max > 0 ? "boost::concurrent_flat_map" : ""
 do for [i=0:1] {
   set title (i == 0 ? "90% find / 5% insert / 5% erase, uniform" : "50% find / 25% insert / 25% erase, uniform")
   # Column 3 (Boost) is 0 when the run had no boost::concurrent_flat_map.
   plot data index i using 1:2 with linespoints lw 3 lc rgb "#3a7bd5" title "tophash", \
-       "" index i using 1:($3 > 0 ? $3 : 1/0) with linespoints lw 2 title "boost::concurrent_flat_map", \
+       "" index i using 1:($3 > 0 ? $3 : 1/0) with linespoints lw 2 title boost_title, \
        "" index i using 1:4 with linespoints title "tbb::concurrent_hash_map", \
        "" index i using 1:5 with linespoints title "libcuckoo", \
        "" index i using 1:6 with linespoints title "absl+mutex"
