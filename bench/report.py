@@ -127,7 +127,8 @@ def concurrent_section(path, scaling_data=None):
     out += ["", "Boost's published parallel_load ratio for boost::concurrent_flat_map over "
             "tbb::concurrent_hash_map (N=5M, skew 0.5, GCC 12 x64): 3.4x at 1 thread, 2.9x at 8 threads."]
     if scaling_data:
-        # Columns in plot_scaling.gp's order; 0 where a map is absent.
+        # Columns in plot_scaling.gp's order: each map's median (0 where a
+        # map is absent), then each one's half range of the runs (error bars).
         order = ["tophash", BOOST_CFM, "tbb::concurrent_hash_map", "libcuckoo", "absl+mutex"]
         with open(scaling_data, "w") as f:
             for workload in ("90/5/5 uniform", "50/25/25 uniform"):
@@ -135,8 +136,9 @@ def concurrent_section(path, scaling_data=None):
                 threads = sorted({t for (mode, w, t) in table if w == workload and mode == "default"})
                 for t in threads:
                     row = table[("default", workload, t)]
-                    f.write(f"{t} " + " ".join(str(statistics.median(row[m]) if m in row else 0)
-                                               for m in order) + "\n")
+                    medians = [statistics.median(row[m]) if m in row else 0 for m in order]
+                    halves = [(max(row[m]) - min(row[m])) / 2 if m in row else 0 for m in order]
+                    f.write(f"{t} " + " ".join(str(x) for x in medians + halves) + "\n")
                 f.write("\n\n")
     return out
 
