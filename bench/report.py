@@ -183,7 +183,12 @@ def time_table(by, ratios, same_hash, peers):
         c = ns(impls["boost_concurrent"]) if "boost_concurrent" in impls else None
         name = workload.replace("_samehash", "")
         if not same_hash:
-            ratios.append((f"{name} {size_label(arg)}", t / a, t / c if c else 0))
+            # Error bars: a ratio's relative spread is the sum of its two
+            # figures' (as compare.py's noise model).
+            st, sa = impls["tophash"].get("spread", 0), impls["absl"].get("spread", 0)
+            sc = impls["boost_concurrent"].get("spread", 0) if c else 0
+            ratios.append((f"{name} {size_label(arg)}", t / a, t / c if c else 0,
+                           t / a * (st + sa), t / c * (st + sc) if c else 0))
         cells = [f"{fmt(ns(impls[p]))}{pm(impls[p].get('spread', 0))}" if p in impls else ""
                  for p in others]
         row = (f"| {name} | {size_label(arg)} | " + " | ".join(cells) +
@@ -291,7 +296,8 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
                     out.append(row)
                     if key in ("ns_per_insert", "p99_ns", "p99.9_ns"):
                         ratios.append((f"grow {key.replace('_ns', '').replace('ns_per_', '')}",
-                                       t[key] / a[key], t[key] / c[key] if c and key in c else 0))
+                                       t[key] / a[key], t[key] / c[key] if c and key in c else 0,
+                                       0, 0))
             if prefix:
                 present = [impl for impl in PEERS if impl in impls]
                 with open(prefix + ".growth", "w") as f:
@@ -304,8 +310,8 @@ def main(group_json, map_json, header, prefix=None, concurrent_json=None):
     print("\n".join(out))
     if prefix:
         with open(prefix + ".ratios", "w") as f:
-            for label, r, rc in ratios:
-                f.write(f'"{label}" {r:.4f} {rc:.4f}\n')
+            for label, r, rc, er, erc in ratios:
+                f.write(f'"{label}" {r:.4f} {rc:.4f} {er:.4f} {erc:.4f}\n')
 
 
 if __name__ == "__main__":
