@@ -21,34 +21,17 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # Three shards, each on a port of its own choosing.
+# shellcheck source=kv_lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/kv_lib.sh"
 ports=()
 for s in 1 2 3; do
-  "$server" --port 0 --threads 1 >"$work/shard$s.log" 2>&1 &
-  pids+=($!)
-  port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/shard$s.log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "shard $s did not start:"; cat "$work/shard$s.log"; exit 1; }
-  ports+=("$port")
+  start_kv_server "$server" "$work/shard$s.log" --threads 1
+  pids+=("$kv_pid")
+  ports+=("$kv_port")
 done
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pport=$(free_port)
 sport=$(free_port)
-cat >"$work/nutcracker.yml" <<YML
-shards:
-  listen: 127.0.0.1:$pport
-  hash: fnv1a_64
-  distribution: ketama
-  redis: true
-  auto_eject_hosts: false
-  servers:
-   - 127.0.0.1:${ports[0]}:1 shard1
-   - 127.0.0.1:${ports[1]}:1 shard2
-   - 127.0.0.1:${ports[2]}:1 shard3
-YML
+nutcracker_config "$work/nutcracker.yml" "$pport" "${ports[@]}"
 "$proxy" -c "$work/nutcracker.yml" -s "$sport" -o "$work/nutcracker.log" &
 pids+=($!)
 for _ in $(seq 100); do

@@ -16,15 +16,11 @@ work=$(mktemp -d)
 trap 'kill -KILL $pid 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 
-"$server" --port 0 --threads 2 --store "$store" >"$work/server.log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/server.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start:"; cat "$work/server.log"; exit 1; }
+# shellcheck source=kv_lib.sh
+. "$here/kv_lib.sh"
+start_kv_server "$server" "$work/server.log" --threads 2 --store "$store"
+pid=$kv_pid
+port=$kv_port
 
 cli() { timeout 20 redis-cli --no-raw -p "$port" "$@"; }
 # expect WANT CMD...: the reply redis-cli prints must be WANT exactly.
