@@ -20,8 +20,8 @@
 #include <random>
 #include <vector>
 
+#include "tophash/detail/growth_policy.hpp"
 #include "tophash/detail/page_memory.hpp"
-#include "tophash/detail/table.hpp"
 
 namespace {
 
@@ -41,7 +41,7 @@ std::size_t bit_ceil(std::size_t x) {
     return p;
 }
 
-// tophash: buckets of 16 slots, grown past 13 of 16 (table.hpp).
+// tophash: buckets of 16 slots, grown past 13 of 16 (growth_policy.hpp).
 layout tophash_layout(std::size_t n) {
     const std::size_t per = tophash::detail::per_bucket_capacity;
     return {bit_ceil((n + per - 1) / per), sizeof(tophash::detail::bucket_ctrl), 16 * 16, 16};

@@ -22,8 +22,10 @@ import gdb.printing
 _TAG_NAMES = {0: "emptyRest", 1: "emptyOne", 2: "evacuatedX", 3: "evacuatedY",
               4: "evacuatedEmpty"}
 _MIN_FULL = 5
-# table::not_inherited (detail/table.hpp).
+# bucket_array::not_inherited (detail/bucket_array.hpp).
 _NOT_INHERITED = -(2 ** 63)
+# resize_kind::compact (detail/bucket_array.hpp).
+_COMPACT = 1
 _STRING = "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >"
 
 def _atomic(v):
@@ -42,7 +44,7 @@ def _tag_name(t):
     return "full 0x%02x" % t if t >= _MIN_FULL else _TAG_NAMES.get(t, "tag %d" % t)
 
 class _Array:
-    """One bucket array (detail::table<Slot>) seen from the debugger."""
+    """One bucket array (detail::bucket_array) seen from the debugger."""
 
     def __init__(self, ptr):
         self.t = ptr.dereference()
@@ -50,7 +52,7 @@ class _Array:
         self.stripes = int(self.t["stripe_mask"]) + 1
         self.ctrls = self.t["ctrls"]
         self.slots = self.t["slots"]
-        self.slot_type = self.slots.type.strip_typedefs().target()
+        self.slot_type = self.slots.type.strip_typedefs().target().strip_typedefs()
         tags = self.ctrls.dereference()["tags"]
         lo, hi = tags.type.strip_typedefs().range()
         self.width = hi - lo + 1
@@ -98,7 +100,7 @@ class ContainerPrinter:
         self.kind = kind
         self.val = val
         engine = val["table_"]
-        root = _atomic(engine["root_"])
+        root = _atomic(engine["resizer_"]["root_"])
         self.cur = _Array(root) if int(root) != 0 else None
         self.old = None
         if self.cur is not None:
@@ -107,7 +109,7 @@ class ContainerPrinter:
                 self.old = _Array(old)
 
     def _size(self):
-        # As concurrent_table::size(): the current array's counts plus what
+        # As resizer::count_elements(): the current array's counts plus what
         # it inherited (read from the old array while resizing).
         n = self.cur.stripe_sum()
         inherited = int(_atomic(self.cur.t["inherited"]))
@@ -136,7 +138,7 @@ class ContainerPrinter:
             self._name(), size, self.cur.buckets, self.cur.width, size / slots)
         if self.old is not None:
             done = self.old.stripe_sum("evacuated")
-            how = "same-size" if bool(self.cur.t["same_size"]) else "from %d buckets" % (
+            how = "same-size" if int(self.cur.t["kind"]) == _COMPACT else "from %d buckets" % (
                 self.old.buckets)
             s += ", resizing %s: %d of %d old buckets evacuated" % (how, done, self.old.buckets)
         return s

@@ -253,3 +253,89 @@ TEST(States, ChurnNeverGrowsOrAccumulates) {
 }
 
 }  // namespace
+
+// chain::check_invariants, on chains built by hand: each broken slot rule is
+// caught with its name, and chains the rules allow pass. (The tests build
+// with TOPHASH_CHECK_INVARIANTS, so every write of every suite runs it too.)
+namespace {
+using storage_t = detail::flat_storage<detail::map_kind<std::uint64_t, std::uint64_t>>;
+using array_t = detail::bucket_array<storage_t, std::allocator<std::uint64_t>>;
+using chain_t = detail::chain<storage_t, std::allocator<std::uint64_t>>;
+
+struct hand_built {
+    std::allocator<std::uint64_t> alloc;
+    array_t* a = array_t::create(alloc, 4);
+    chain_t c{*a, 1};
+    ~hand_built() {
+        for (auto b = c.head()->next(); b != nullptr; b = b->next())
+            for (unsigned i = 0; i < array_t::width; ++i)
+                b->set_tag(i, simd::empty_rest);  // no elements to destroy
+        for (unsigned i = 0; i < array_t::width; ++i)
+            c.head()->set_tag(i, simd::empty_rest);
+        array_t::destroy(alloc, a);
+    }
+    // An overflow bucket linked after the head, its slots all set to t.
+    typename array_t::bucket_type add_overflow(tag_t t) {
+        auto b = a->take_overflow(alloc, c.stripe());
+        for (unsigned i = 0; i < array_t::width; ++i)
+            b->set_tag(i, t);
+        c.head()->set_next(b);
+        return b;
+    }
+};
+}  // namespace
+
+TEST(ChainInvariants, ChainsTheRulesAllowPass) {
+    hand_built h;
+    h.c.check_invariants();  // empty
+    h.c.head()->set_tag(0, 200);
+    h.c.head()->set_tag(1, simd::empty_one);
+    h.c.head()->set_tag(2, 201);
+    h.c.check_invariants();  // a hole before a full slot
+    for (unsigned i = 0; i < array_t::width; ++i)
+        h.c.head()->set_tag(i, simd::empty_one);
+    auto b = h.add_overflow(simd::empty_rest);
+    b->set_tag(0, 202);
+    h.c.check_invariants();  // an empty head before a full overflow bucket
+}
+
+#if TOPHASH_CHECK_INVARIANTS && GTEST_HAS_DEATH_TEST
+TEST(ChainInvariantsDeathTest, EachBrokenRuleIsNamed) {
+    EXPECT_DEATH(
+        {
+            hand_built h;
+            h.c.head()->set_tag(0, 200);
+            h.c.head()->set_tag(1, simd::empty_one);  // nothing full after it
+            h.c.check_invariants();
+        },
+        "emptyOne with nothing full after it");
+    EXPECT_DEATH(
+        {
+            hand_built h;
+            h.c.head()->set_tag(3, 200);  // full after emptyRest slots 0-2
+            h.c.check_invariants();
+        },
+        "not emptyRest after one");
+    EXPECT_DEATH(
+        {
+            hand_built h;
+            h.c.head()->set_tag(0, 200);
+            for (unsigned i = 1; i < array_t::width; ++i)
+                h.c.head()->set_tag(i, 201);
+            h.add_overflow(simd::empty_one);
+            h.c.check_invariants();
+        },
+        "ends in an empty overflow bucket");
+    EXPECT_DEATH(
+        {
+            hand_built h;
+            h.c.head()->set_tag(0, simd::evacuated_x);
+            h.c.head()->set_tag(1, 200);
+            h.c.check_invariants();  // head slot 0 says evacuated: skipped
+            h.c.head()->set_tag(0, 200);
+            h.c.head()->set_tag(1, simd::evacuated_y);
+            h.c.check_invariants();
+        },
+        "evacuation mark in a live chain");
+}
+#endif

@@ -225,12 +225,12 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class F>
     size_type visit(const key_type& k, F f) const {
         table_.check_reentry("visit");
-        return table_.read(k, f);
+        return table_.cvisit(k, f);
     }
     template <class F>
     size_type cvisit(const key_type& k, F f) const {
         table_.check_reentry("cvisit");
-        return table_.read(k, f);
+        return table_.cvisit(k, f);
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type visit(const K& k, F f) {
@@ -239,12 +239,12 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type visit(const K& k, F f) const {
         table_.check_reentry("visit");
-        return table_.read(k, f);
+        return table_.cvisit(k, f);
     }
     template <class K, class F, enable_transparent_t<K> = 0>
     size_type cvisit(const K& k, F f) const {
         table_.check_reentry("cvisit");
-        return table_.read(k, f);
+        return table_.cvisit(k, f);
     }
     // Bulk: every key of [first, last); the const forms batch the lookups
     // (bulk_visit_size at a time), overlapping their cache misses.
@@ -258,12 +258,12 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type visit(It first, It last, F f) const {
         table_.check_reentry("visit");
-        return table_.read_bulk(first, last, f);
+        return table_.cvisit_bulk(first, last, f);
     }
     template <class It, class F, enable_if_iterator_t<It> = 0>
     size_type cvisit(It first, It last, F f) const {
         table_.check_reentry("cvisit");
-        return table_.read_bulk(first, last, f);
+        return table_.cvisit_bulk(first, last, f);
     }
 
     // Whole container, weakly consistent: an element present for the whole
@@ -317,25 +317,25 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool visit_while(F f) {
         auto&& v = visitor(f);
         table_.check_reentry("visit_while");
-        return table_.visit_each(v);
+        return table_.visit_all(v);
     }
     template <class F>
     bool visit_while(F f) const {
         table_.check_reentry("visit_while");
-        return table_.for_each(f);
+        return table_.cvisit_all(f);
     }
     template <class F>
     bool cvisit_while(F f) const {
         table_.check_reentry("cvisit_while");
-        return table_.for_each(f);
+        return table_.cvisit_all(f);
     }
     template <class P, class F, enable_policy_t<P> = 0>
     bool visit_while(P&& policy, F f) {
-        const auto plan = table_.plan_traversal();
+        const auto plan = table_.plan_walk();
         return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
             auto&& v = visitor(f);
             table_.check_reentry("visit_while");
-            return table_.visit_each_in(plan, i, v);
+            return table_.visit_all_in(plan, i, v);
         });
     }
     template <class P, class F, enable_policy_t<P> = 0>
@@ -344,17 +344,17 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     }
     template <class P, class F, enable_policy_t<P> = 0>
     bool cvisit_while(P&& policy, F f) const {
-        const auto plan = table_.plan_traversal();
+        const auto plan = table_.plan_walk();
         return run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
             table_.check_reentry("cvisit_while");
-            return table_.for_each_in(plan, i, f);
+            return table_.cvisit_all_in(plan, i, f);
         });
     }
     // tophash: f(const value_type&) for every element (cvisit_all).
     template <class F>
     void for_each(F f) const {
         table_.check_reentry("for_each");
-        table_.for_each(f);
+        table_.cvisit_all(f);
     }
     template <class P, class F, enable_policy_t<P> = 0>
     void for_each(P&& policy, F f) const {
@@ -646,7 +646,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     template <class P, class F, enable_policy_t<P> = 0>
     void erase_if(P&& policy, F f) {
         auto&& p = visitor(f);
-        const auto plan = table_.plan_traversal();
+        const auto plan = table_.plan_walk();
         run_units(std::forward<P>(policy), plan.stripes, [&](std::size_t i) {
             table_.check_reentry("erase_if");
             table_.erase_if_in(plan, i, p);
@@ -681,7 +681,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         source.table_.check_reentry("merge");
         size_type moved = 0;
         // It holds a stripe of source while it inserts here: no other
-        // two-container operation on either may run meanwhile (blocking.hpp).
+        // two-container operation on either may run meanwhile (concurrent_table.hpp, blocking operations).
         if constexpr (Storage::stable_references) {
             // Nodes change hands: no element is moved or copied (Boost).
             auto take = [&](typename table_type::element_type& node) {
@@ -757,16 +757,16 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         if (n == 0 && table_.release_if_empty()) return;
         const size_type elements = std::max(capacity_of((n + width - 1) / width), size());
         if (elements != 0) table_.reserve(elements);
-        table_.shrink(elements);
-        table_.drop_prepared_now();
+        table_.shrink_to_fit(elements);
+        table_.drop_prepared();
     }
     void reserve(size_type n) {
         table_.reserve(n);
     }
     void shrink_to_fit() {
         if (const size_type n = size()) table_.reserve(n);
-        table_.shrink(0);
-        table_.drop_prepared_now();
+        table_.shrink_to_fit(0);
+        table_.drop_prepared();
     }
 
     // ------------------------------------------------------------ tophash
@@ -777,7 +777,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         Container c;
         auto add = [&](const value_type& v) { append(c, v); };
         table_.check_reentry("snapshot");
-        table_.for_each_consistent(add);
+        table_.cvisit_all_consistent(add);
         return c;
     }
     map_stats stats() const {
@@ -846,7 +846,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         };
         auto&& v = visitor(count);
         table_.check_reentry(what);
-        table_.visit_each(v);
+        table_.visit_all(v);
         return n;
     }
     template <class F>
@@ -857,7 +857,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             f(v);
         };
         table_.check_reentry(what);
-        table_.for_each(count);
+        table_.cvisit_all(count);
         return n;
     }
 
@@ -881,7 +881,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         using D = std::remove_cv_t<std::remove_reference_t<V>>;
         if constexpr (std::is_same_v<D, value_type> || std::is_same_v<D, init_type>) {
             table_.check_reentry(what);
-            return table_.emplace_unique(kind::key_of(v), on_found, on_new, std::forward<V>(v));
+            return table_.emplace_or_visit(kind::key_of(v), on_found, on_new, std::forward<V>(v));
         } else {
             return emplace_args(what, on_found, on_new, std::forward<V>(v));
         }
@@ -897,8 +897,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
             return emplace_moving_out(what, tmp, on_found, on_new);
         } else {
             table_.check_reentry(what);
-            return table_.emplace_staged(table_.stage(std::forward<Args>(args)...), on_found,
-                                         on_new);
+            return table_.emplace_staged_or_visit(table_.stage(std::forward<Args>(args)...),
+                                                  on_found, on_new);
         }
     }
     // Inserts v's contents, key included, moving them out of v only if its
@@ -908,12 +908,12 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     bool emplace_moving_out(const char* what, value_type& v, OnFound&& on_found, OnNew&& on_new) {
         if constexpr (const_elements) {
             table_.check_reentry(what);
-            return table_.emplace_unique(v, on_found, on_new, std::move(v));
+            return table_.emplace_or_visit(v, on_found, on_new, std::move(v));
         } else {
             using K = typename Storage::key_type;
             table_.check_reentry(what);
-            return table_.emplace_unique(v.first, on_found, on_new,
-                                         std::move(const_cast<K&>(v.first)), std::move(v.second));
+            return table_.emplace_or_visit(v.first, on_found, on_new,
+                                           std::move(const_cast<K&>(v.first)), std::move(v.second));
         }
     }
     template <class... Args>
@@ -937,9 +937,9 @@ class basic_container : public node_types<Storage, Allocator>, public container_
                                  A1&& a1) {
         typename Storage::key_type k(std::forward<A0>(a0));
         table_.check_reentry(what);
-        return table_.emplace_unique(k, on_found, on_new, std::piecewise_construct,
-                                     std::forward_as_tuple(std::move(k)),
-                                     std::forward_as_tuple(std::forward<A1>(a1)));
+        return table_.emplace_or_visit(k, on_found, on_new, std::piecewise_construct,
+                                       std::forward_as_tuple(std::move(k)),
+                                       std::forward_as_tuple(std::forward<A1>(a1)));
     }
     template <class... Args>
     static constexpr bool is_single_value() {
@@ -984,7 +984,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         bool in = false;
         TOPHASH_TRY {
             table_.check_reentry(what);
-            in = table_.emplace_staged(std::move(st), on_found, on_new);
+            in = table_.emplace_staged_or_visit(std::move(st), on_found, on_new);
         }
         TOPHASH_CATCH_ALL {
             if (st.release() == nullptr) taken();
@@ -1001,7 +1001,7 @@ class basic_container : public node_types<Storage, Allocator>, public container_
     void copy_from(const basic_container& other) {
         auto add = [&](const value_type& v) { emplace_value("copy", v, nv_, nv_); };
         other.table_.check_reentry("copy");
-        other.table_.for_each_consistent(add);
+        other.table_.cvisit_all_consistent(add);
     }
 
     table_type table_;
@@ -1029,10 +1029,10 @@ bool equal_elements_locked(const concurrent_table<S, H, E, A>& x,
         if (!equal) return;
         bool same = false;
         auto cmp = [&](const typename S::value_type& w) { same = v == w; };
-        y.read(S::kind::key_of(v), cmp);
+        y.cvisit(S::kind::key_of(v), cmp);
         equal = same;
     };
-    x.for_each_consistent(check);
+    x.cvisit_all_consistent(check);
     return equal;
 }
 

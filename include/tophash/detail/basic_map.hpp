@@ -122,16 +122,16 @@ class basic_map : public basic_container<Storage, Hash, KeyEqual, Allocator> {
         std::optional<mapped_type> out;
         auto get = [&](const value_type& v) { out.emplace(v.second); };
         this->table_.check_reentry("find");
-        this->table_.read(k, get);
+        this->table_.cvisit(k, get);
         return out;
     }
     template <class OnFound, class OnNew, class K, class... Args>
     bool try_emplace_impl(const char* what, OnFound&& on_found, OnNew&& on_new, K&& k,
                           Args&&... args) {
         this->table_.check_reentry(what);
-        return this->table_.emplace_unique(k, on_found, on_new, std::piecewise_construct,
-                                           std::forward_as_tuple(std::forward<K>(k)),
-                                           std::forward_as_tuple(std::forward<Args>(args)...));
+        return this->table_.emplace_or_visit(k, on_found, on_new, std::piecewise_construct,
+                                             std::forward_as_tuple(std::forward<K>(k)),
+                                             std::forward_as_tuple(std::forward<Args>(args)...));
     }
     template <bool Const, class F>
     static auto wrap(F& f) {

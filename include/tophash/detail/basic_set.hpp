@@ -76,14 +76,14 @@ class basic_set : public basic_container<Storage, Hash, KeyEqual, Allocator> {
     template <class K, class OnFound, class OnNew>
     bool insert_key(const char* what, K&& k, OnFound&& on_found, OnNew&& on_new) {
         this->table_.check_reentry(what);
-        return this->table_.emplace_unique(k, on_found, on_new, std::forward<K>(k));
+        return this->table_.emplace_or_visit(k, on_found, on_new, std::forward<K>(k));
     }
     template <class K>
     std::optional<key_type> find_impl(const K& k) const {
         std::optional<key_type> out;
         auto get = [&](const key_type& v) { out.emplace(v); };
         this->table_.check_reentry("find");
-        this->table_.read(k, get);
+        this->table_.cvisit(k, get);
         return out;
     }
 };

@@ -1,6 +1,6 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
-// Parallel whole-table walks: the traversal's units (detail/traversal.hpp)
+// Parallel whole-table walks: the traversal's units (concurrent_table.hpp, the walk protocol)
 // handed to threads. Two engines:
 //   tophash::threads{n}   n std::threads pulling units from a shared counter;
 //                         needs nothing beyond the standard library.

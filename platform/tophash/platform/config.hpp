@@ -31,3 +31,17 @@
 #else
 #define TOPHASH_ALWAYS_INLINE inline
 #endif
+
+// TOPHASH_ASSERTS: checks of the user's calls that abort with a message
+// naming the call (a visitor that re-enters its container, swap of unequal
+// allocators). On unless NDEBUG is defined.
+#if !defined(TOPHASH_ASSERTS) && !defined(NDEBUG)
+#define TOPHASH_ASSERTS 1
+#endif
+
+// TOPHASH_CHECK_INVARIANTS: every write checks the slot rules of the chain it
+// wrote before it ends (detail/chain.hpp). Off by default (a walk of the chain
+// per write); the tests turn it on.
+#ifndef TOPHASH_CHECK_INVARIANTS
+#define TOPHASH_CHECK_INVARIANTS 0
+#endif
