@@ -681,7 +681,8 @@ class basic_container : public node_types<Storage, Allocator>, public container_
         source.table_.check_reentry("merge");
         size_type moved = 0;
         // It holds a stripe of source while it inserts here: no other
-        // two-container operation on either may run meanwhile (concurrent_table.hpp, blocking operations).
+        // two-container operation on either may run meanwhile (concurrent_table.hpp, blocking
+        // operations).
         if constexpr (Storage::stable_references) {
             // Nodes change hands: no element is moved or copied (Boost).
             auto take = [&](typename table_type::element_type& node) {

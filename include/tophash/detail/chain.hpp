@@ -73,15 +73,25 @@ class chain {
             f(b);
     }
     // f(position) for each full slot, in chain order, while f returns true;
-    // false if f stopped the walk. f may erase the slot it is given (erase()
-    // unlinks only emptied trailing buckets, whose later slots are empty).
-    template <class F>
+    // false if f stopped the walk. With MayErase, f may erase the slot it is
+    // given: the next bucket is read before f runs (erase() may unlink the
+    // bucket it empties, which is then the last), a load the plain walk
+    // puts after the slots (iterating a 90%-erased 10k map: 4 more
+    // instructions per bucket).
+    template <bool MayErase = false, class F>
     bool for_each_full(F&& f) const {
-        for (bucket_type b = head_; b != nullptr;) {
-            const bucket_type next = b->next();
-            for (unsigned i : b->match_group().match_full())
-                if (!f(position{b, i})) return false;
-            b = next;
+        if constexpr (MayErase) {
+            for (bucket_type b = head_; b != nullptr;) {
+                const bucket_type next = b->next();
+                for (unsigned i : b->match_group().match_full())
+                    if (!f(position{b, i})) return false;
+                b = next;
+            }
+        } else {
+            for (bucket_type b = head_; b != nullptr; b = b->next()) {
+                for (unsigned i : b->match_group().match_full())
+                    if (!f(position{b, i})) return false;
+            }
         }
         return true;
     }

@@ -6,15 +6,9 @@
 // where it lives comes from the Storage policy (flat_storage.hpp,
 // node_storage.hpp), which is all the engine knows of elements.
 //
-// The parts, from the bottom:
-//   bucket.hpp          one bucket: 16 tags, a link, 16 slots; its version
-//   bucket_array.hpp    one array of head buckets with its stripes, from
-//                       allocation to the last released page
-//   chain.hpp           one chain under its stripe lock: find, insert,
-//                       erase, clear, walks, the slot rules' check
-//   resizer.hpp         the arrays of a table: counts, the growth trigger,
-//                       preparing, publishing and evacuating arrays
-//   concurrent_table    this file: every operation as a protocol over them
+// Below it: resizer.hpp (the arrays and how they change), chain.hpp (one
+// locked chain), bucket_array.hpp (one array); docs/design.md has the file
+// map and traces a lookup and a growing insert through them.
 //
 // The protocols: a lookup takes no lock (optimistic, validated against the
 // chain's version) or the stripe's shared lock; a write locks the stripe of
@@ -43,12 +37,14 @@
 #include "tophash/concurrency/stripe_lock.hpp"
 #include "tophash/debug.hpp"
 #include "tophash/detail/array_stats.hpp"
+#include "tophash/detail/blocking.hpp"
 #include "tophash/detail/bucket_array.hpp"
 #include "tophash/detail/chain.hpp"
 #include "tophash/detail/exceptions.hpp"
 #include "tophash/detail/growth_policy.hpp"
 #include "tophash/detail/hash_mix.hpp"
 #include "tophash/detail/resizer.hpp"
+#include "tophash/detail/table_walk.hpp"
 #include "tophash/detail/visitors.hpp"
 #include "tophash/map_stats.hpp"
 #include "tophash/platform/config.hpp"
@@ -72,6 +68,7 @@ class concurrent_table {
     using bucket_type = typename array_type::bucket_type;
     using stripe_type = typename array_type::stripe_type;
     using located = typename resizer_type::located;
+    using walk_type = table_walk<Storage, Allocator>;
     static constexpr unsigned width = array_type::width;
 
   public:
@@ -265,22 +262,8 @@ class concurrent_table {
     }
 
     // ================================================================ walks
-    // Whole-table walks that never stop growth: resizes may start, run and
-    // finish while one is under way. The unit of work is a bucket of the
-    // array that was oldest when the walk began (n0 buckets): its elements
-    // are the ones whose hash is i modulo n0. In a larger array they are in
-    // buckets i, i + n0, i + 2 n0, ...; in a smaller one (after a shrink) in
-    // bucket i modulo its size, beside other units' elements, which the walk
-    // tells apart by hash (walk_filter). A bucket is visited where its
-    // elements are at that moment: under its stripe lock, if not evacuated,
-    // there (nothing has reached its descendants yet: writers evacuate a
-    // key's bucket before they write to the new array); else in its
-    // descendants in the next array, recursively. Elements only move down
-    // that tree, under the locks of both ends, and each node of the tree
-    // takes the hashes that match the largest array on its path, so every
-    // element present for the whole walk is visited exactly once. Units are
-    // grouped by the stripes of the starting array, which are independent of
-    // each other: a parallel walk hands them to threads.
+    // Whole-table walks that never stop growth (table_walk.hpp). A parallel
+    // walk hands the plan's units (stripes of the starting array) to threads.
 
     // Calls f(const value_type&) for every element while f returns true (f
     // returning void never stops). Weakly consistent. False if f stopped it.
@@ -322,19 +305,11 @@ class concurrent_table {
         });
     }
 
-    // For parallel walks: the walk split into independent units.
-    struct walk_plan {
-        std::size_t buckets = 0;  // of the oldest array when the walk began
-        std::size_t stripes = 0;  // its stripes: the units
-    };
+    using walk_plan = typename table_walk<Storage, Allocator>::plan;
     walk_plan plan_walk() const {
         concurrency::epoch_guard eg(this);
         enter(eg);
-        const array_type* t = resizer_.root();
-        if (t == nullptr) return {};
-        const array_type* o = resizer_type::old_of(*t);
-        const array_type& base = o != nullptr ? *o : *t;
-        return {base.bucket_count(), base.stripe_count()};
+        return walk_type::plan_for(resizer_);
     }
     template <class F>
     bool cvisit_all_in(const walk_plan& p, std::size_t stripe, F& f) const {
@@ -479,147 +454,37 @@ class concurrent_table {
     }
 
     // ================================================================ blocking operations
-    // As Boost's: they wait for every operation in progress on the tables
-    // involved, and operations that start meanwhile wait for them
-    // (concurrency/freeze_gate.hpp). Lock order, the rule that keeps
-    // two-table operations from deadlocking: blocking_mutex_ of both tables,
-    // lower address first, for the whole operation; nothing else of another
-    // table is ever waited for while one table's stripe is held, except by
-    // the one two-table operation that holds both blocking mutexes. So
-    // merge(a, b) and merge(b, a), a == b and merge, swap and either, never
-    // wait on each other's stripes.
-
-    // Elements swapped, the allocators if propagate_on_container_swap.
+    // They wait for every operation in progress on the tables involved, and
+    // operations that start meanwhile wait for them (blocking.hpp).
     void swap(concurrent_table& other) {
         if (this == &other) return;
         check_reentry("swap");
-        with_pair_locked(other, [&] {
-            const frozen_pair fp(this, &other);
-            resizer_.swap_state(other.resizer_);
-            swap_by_moves(hash_, other.hash_);
-            swap_by_moves(eq_, other.eq_);
-            if constexpr (std::allocator_traits<Allocator>::propagate_on_container_swap::value) {
-                swap_by_moves(resizer_.allocator(), other.resizer_.allocator());
-            } else {
-                // Boost's precondition: the allocators compare equal.
-#if TOPHASH_ASSERTS
-                if (!(get_allocator() == other.get_allocator())) {
-                    std::fprintf(stderr,
-                                 "tophash: swap() of containers whose allocators compare unequal "
-                                 "and do not propagate on swap\n");
-                    std::abort();
-                }
-#endif
-            }
-        });
+        blocking::swap(*this, other);
     }
-
-    // *this takes other's elements: its arrays if the allocators allow, else
-    // element by element; other is left empty. The allocator propagates if
-    // may_propagate and the traits say so (not for the allocator-extended
-    // move constructor).
+    // *this takes other's elements; the allocator propagates if
+    // may_propagate and the traits say so.
     void move_assign(concurrent_table& other, bool may_propagate = true) {
         if (this == &other) return;
         check_reentry("operator=");
-        constexpr bool traits_pocma =
-            std::allocator_traits<Allocator>::propagate_on_container_move_assignment::value;
-        const bool pocma = may_propagate && traits_pocma;
-        with_pair_locked(other, [&] {
-            // What *this held, destroyed once no other thread can reach it.
-            concurrent_table dead(0, hash_, eq_, get_allocator());
-            const frozen_pair fp(this, &other);
-            resizer_.swap_state(dead.resizer_);
-            replace_with(hash_, std::move(other.hash_));
-            replace_with(eq_, std::move(other.eq_));
-            if (pocma || get_allocator() == other.get_allocator()) {
-                if constexpr (traits_pocma) {
-                    if (pocma) replace_with(resizer_.allocator(), Allocator(other.get_allocator()));
-                }
-                resizer_.swap_state(other.resizer_);
-                return;
-            }
-            // The elements move one by one into arrays of our allocator;
-            // other keeps none (a throwing move leaves the rest there).
-            concurrent_table src(0, hash_, eq_, other.get_allocator());
-            src.resizer_.swap_state(other.resizer_);
-            concurrent_table dst(0, hash_, eq_, get_allocator());
-            dst.reserve(src.size());
-            no_visit nv;
-            auto move_in = [&](value_type& v) {
-                dst.emplace_or_visit(Storage::kind::key_of(v), nv, nv, std::move(v));
-                return true;
-            };
-            TOPHASH_TRY {
-                src.erase_if(move_in);
-            }
-            TOPHASH_CATCH_ALL {
-                src.resizer_.swap_state(other.resizer_);
-                resizer_.swap_state(dst.resizer_);
-                TOPHASH_RETHROW;
-            }
-            resizer_.swap_state(dst.resizer_);
-        });
+        blocking::move_assign(*this, other, may_propagate);
     }
-
-    // *this becomes a copy of other (strong guarantee: a throwing copy
-    // leaves *this as it was).
+    // Strong guarantee.
     void copy_assign(const concurrent_table& other) {
         if (this == &other) return;
         check_reentry("operator=");
-        constexpr bool pocca =
-            std::allocator_traits<Allocator>::propagate_on_container_copy_assignment::value;
-        with_pair_locked(other, [&] {
-            // Built aside first (other's writers wait meanwhile): a throwing
-            // copy leaves *this untouched.
-            concurrent_table tmp(0, other.hash_, other.eq_,
-                                 pocca ? other.get_allocator() : get_allocator());
-            no_visit nv;
-            auto add = [&](const value_type& v) {
-                tmp.emplace_or_visit(Storage::kind::key_of(v), nv, nv, v);
-            };
-            other.cvisit_all_consistent(add);
-            {
-                const frozen_pair fp(this, nullptr);
-                resizer_.swap_state(tmp.resizer_);
-                replace_with(hash_, Hash(other.hash_));
-                replace_with(eq_, KeyEqual(other.eq_));
-                // tmp now holds our old arrays: it frees them with our old
-                // allocator, we keep the copy of other's.
-                if constexpr (pocca) swap_by_moves(resizer_.allocator(), tmp.resizer_.allocator());
-            }
-            // tmp, holding what *this held, is destroyed after the thaw.
-        });
+        blocking::copy_assign(*this, other);
     }
-
     // Frees the arrays of an empty table (rehash(0)); false if not empty.
     bool release_if_empty() {
         check_reentry("rehash");
-        return with_pair_locked(*this, [&] {
-            const frozen_pair fp(this, nullptr);
-            if (resizer_.size() != 0) return false;
-            resizer_.release_all();
-            return true;
-        });
+        return blocking::release_if_empty(*this);
     }
-
-    // Runs f() holding both tables' blocking mutexes, in address order:
-    // two-table operations (merge, ==) never run at once on one table, so
-    // none can wait for a lock the other holds.
+    // f() with both tables' blocking mutexes held (merge, ==).
     template <class Other, class F>
     decltype(auto) with_pair_locked(const Other& other, F&& f) const {
-        std::mutex& mine = blocking_mutex_;
-        std::mutex& theirs = other.blocking_mutex_;
-        if (&mine == &theirs) {
-            std::lock_guard<std::mutex> g(mine);
-            return f();
-        }
-        const bool mine_first = std::less<const void*>()(&mine, &theirs);
-        std::lock_guard<std::mutex> g1(mine_first ? mine : theirs);
-        std::lock_guard<std::mutex> g2(mine_first ? theirs : mine);
-        return f();
+        return blocking::pair_locked(*this, other, std::forward<F>(f));
     }
-    template <class, class, class, class>
-    friend class concurrent_table;
+    friend class blocking;
 
     // ================================================================ introspection
     map_stats stats() const {
@@ -980,153 +845,31 @@ class concurrent_table {
     }
 
     // ================================================================ the walk protocol
-    static constexpr std::size_t stripes_per_epoch = 16;
-    template <bool Exclusive>
-    using stripe_guard =
-        std::conditional_t<Exclusive, concurrency::exclusive_guard, concurrency::shared_guard>;
-    // The elements of a chain a walk takes: those whose hash is `bucket`
-    // modulo `buckets` (the largest array on the walk's way to the chain).
-    // Only chains of a smaller array hold others: a shrink merged them.
-    struct walk_filter {
-        std::size_t buckets;
-        std::size_t bucket;
-    };
-    bool admits(const walk_filter* keep, const element_type& e) const {
+    // table_walk.hpp finds the chains; these say what to do in each.
+    template <bool Exclusive, class Fn>
+    bool walk(const walk_plan& p, std::size_t first, std::size_t last, Fn&& fn) const {
+        return walk_type::template run<Exclusive>(this, gate_, const_cast<resizer_type&>(resizer_),
+                                                  p, first, last, fn);
+    }
+    // Whether an element of a chain a walk reaches is the walk's (see
+    // table_walk::filter); a literal nullptr means all are.
+    bool admits(const typename walk_type::filter* keep, const element_type& e) const {
         return keep == nullptr || (hash_of(Storage::key(e)) & (keep->buckets - 1)) == keep->bucket;
     }
     static constexpr bool admits(std::nullptr_t, const element_type&) noexcept {
         return true;
     }
 
-    // Calls fn(chain, keep) for every live chain of the units of stripes
-    // [first, last), with its stripe locked (exclusive, inside the chain's
-    // write section, if Exclusive, else shared), until fn returns false;
-    // returns false if it did. Stripes are taken one at a time, 16 to an
-    // epoch guard (a long walk holds back reclamation only briefly); while
-    // the starting array is still the oldest, one lock acquisition covers
-    // all of the stripe's buckets (measured: per-bucket shared locking made
-    // iterating a 90%-erased 10k map 3x slower than absl).
-    template <bool Exclusive, class Fn>
-    bool walk(const walk_plan& p, std::size_t first, std::size_t last, Fn&& fn) {
-        const std::size_t n0 = p.buckets, ns0 = p.stripes;
-        for (std::size_t lo = first; lo < last; lo += stripes_per_epoch) {
-            concurrency::epoch_guard eg(this);
-            enter(eg);
-            const std::size_t hi = std::min(last, lo + stripes_per_epoch);
-            for (std::size_t si = lo; si < hi; ++si) {
-                array_type* t = resizer_.root();
-                if (t == nullptr) return true;  // only a move empties a table; not concurrent
-                array_type* o = resizer_type::old_of(*t);
-                array_type& base = o != nullptr ? *o : *t;
-                const std::size_t nb = base.bucket_count();
-                if (nb == n0) {
-                    stripe_guard<Exclusive> lock(base.stripes[si].lock);
-                    // No successor array yet: no bucket of the stripe can
-                    // have been evacuated (next is set before the first
-                    // evacuation, and each evacuator released this lock,
-                    // which we now hold), so the per-bucket check is skipped.
-                    if (base.next.load(std::memory_order_acquire) == nullptr) {
-                        for (std::size_t bi = si; bi < nb; bi += ns0) {
-                            chain_type c(base, bi);
-                            if (!visit_live_chain<Exclusive>(c, fn, nullptr)) return false;
-                        }
-                    } else {
-                        for (std::size_t bi = si; bi < nb; bi += ns0)
-                            if (!visit_chain_locked<Exclusive>(base, bi, fn, {nb, bi}))
-                                return false;
-                    }
-                } else if (nb > n0) {
-                    for (std::size_t unit = si; unit < n0; unit += ns0) {
-                        for (std::size_t bi = unit; bi < nb; bi += n0)
-                            if (!visit_chain<Exclusive>(base, bi, fn, {nb, bi})) return false;
-                    }
-                } else {
-                    for (std::size_t unit = si; unit < n0; unit += ns0) {
-                        if (!visit_chain<Exclusive>(base, unit & (nb - 1), fn, {n0, unit}))
-                            return false;
-                    }
-                }
-            }
-        }
-        return true;
-    }
-
-    template <bool Exclusive, class Fn>
-    bool visit_chain(array_type& a, std::size_t bi, Fn& fn, walk_filter keep) {
-        stripe_guard<Exclusive> lock(a.stripe_of(bi).lock);
-        return visit_chain_locked<Exclusive>(a, bi, fn, keep);
-    }
-
-    // With a's stripe of bi locked: nothing evacuates bucket bi meanwhile.
-    // Locks are taken old array first, as evacuation takes them, so holding
-    // it while visiting the next array's buckets cannot deadlock.
-    template <bool Exclusive, class Fn>
-    TOPHASH_ALWAYS_INLINE bool visit_chain_locked(array_type& a, std::size_t bi, Fn& fn,
-                                                  walk_filter keep) {
-        chain_type c(a, bi);
-        if (__builtin_expect(c.head().evacuated(), 0))
-            return visit_descendants<Exclusive>(a, bi, fn, keep);
-        const walk_filter* k = a.bucket_count() < keep.buckets ? &keep : nullptr;
-        return visit_live_chain<Exclusive>(c, fn, k);
-    }
-
-    // fn(chain, keep): keep is null when every element of the chain is the
-    // walk's; a literal nullptr (the common case: no resize ever overlapped
-    // the walk) instantiates walks without the check (measured: the check
-    // cost 11% of iterating a 90%-erased 10k map).
-    template <bool Exclusive, class Fn, class Keep>
-    TOPHASH_ALWAYS_INLINE bool visit_live_chain(chain_type& c, Fn& fn, Keep keep) {
-        if constexpr (Exclusive) {
-            typename chain_type::write_section ws(c.head());
-            const bool go_on = fn(c, keep);
-            c.check_invariants();
-            return go_on;
-        } else {
-            return fn(c, keep);
-        }
-    }
-
-    // Out of line: it recurses, and keeping it apart lets the common case
-    // above inline into the stripe loop (iterating a 10k map was 15-20%
-    // slower with the recursion in it).
-    template <bool Exclusive, class Fn>
-    [[gnu::noinline]] bool visit_descendants(array_type& a, std::size_t bi, Fn& fn,
-                                             walk_filter keep) {
-        array_type& next = *a.next.load(std::memory_order_acquire);
-        const std::size_t n = a.bucket_count(), m = next.bucket_count();
-        switch (next.kind) {
-            case resize_kind::shrink:
-                return visit_chain<Exclusive>(next, bi & (m - 1), fn, keep);
-            case resize_kind::compact:
-                return visit_chain<Exclusive>(next, bi, fn, keep);
-            case resize_kind::grow:
-                break;
-        }
-        // Growing: a child holds elements of the walk only if its index
-        // agrees with the filter on the bits both have. Below the filter's
-        // size that is one child (the other would be reached again through a
-        // later shrink that merges the two, and visited twice); above it
-        // both, each then the filter of its own subtree.
-        const std::size_t common = std::min(m, keep.buckets) - 1;
-        for (const std::size_t c : {bi, bi + n}) {
-            if ((c & common) != (keep.bucket & common)) continue;
-            if (!visit_chain<Exclusive>(next, c, fn, m > keep.buckets ? walk_filter{m, c} : keep))
-                return false;
-        }
-        return true;
-    }
-
     template <class F>
     bool cvisit_units(const walk_plan& p, std::size_t first, std::size_t last, F& f) const {
-        return const_cast<concurrent_table*>(this)->template walk<false>(
-            p, first, last, [&](chain_type& c, auto keep) {
-                return c.for_each_full([&](const position& q) {
-                    const element_type& e = q.element();
-                    if (!admits(keep, e)) return true;
-                    callback_scope g(this);
-                    return invoke_continue(f, static_cast<const value_type&>(Storage::value(e)));
-                });
+        return walk<false>(p, first, last, [&](chain_type& c, auto keep) {
+            return c.for_each_full([&](const position& q) {
+                const element_type& e = q.element();
+                if (!admits(keep, e)) return true;
+                callback_scope g(this);
+                return invoke_continue(f, static_cast<const value_type&>(Storage::value(e)));
             });
+        });
     }
 
     template <class F>
@@ -1163,7 +906,7 @@ class concurrent_table {
     size_type erase_if_units(const walk_plan& p, std::size_t first, std::size_t last, P& pred) {
         size_type erased = 0;
         walk<true>(p, first, last, [&](chain_type& c, auto keep) {
-            c.for_each_full([&](const position& q) {
+            c.template for_each_full<true>([&](const position& q) {
                 if (!admits(keep, q.element())) return true;
                 bool erase;
                 if constexpr (Destroy) {
@@ -1183,50 +926,6 @@ class concurrent_table {
         });
         return erased;
     }
-
-    // ================================================================ blocking, the means
-    template <class T>
-    static void replace_with(T& dst, T&& src) {
-        if constexpr (std::is_move_assignable_v<T>) {
-            dst = std::move(src);
-        } else {
-            // A hasher or equality with only a move constructor (Boost
-            // move-constructs them), or std::pmr::polymorphic_allocator.
-            dst.~T();
-            ::new (static_cast<void*>(std::addressof(dst))) T(std::move(src));
-        }
-    }
-    // std::swap needs move assignment, which replace_with does without.
-    template <class T>
-    static void swap_by_moves(T& a, T& b) {
-        T t(std::move(a));
-        replace_with(a, std::move(b));
-        replace_with(b, std::move(t));
-    }
-
-    // Both tables (or one) frozen and quiet for the scope's life, their grow
-    // mutexes held (lower address first).
-    struct frozen_pair {
-        concurrent_table* a;
-        concurrent_table* b;  // may be null
-        frozen_pair(concurrent_table* x, concurrent_table* y) noexcept
-            : a(x), b(y == x ? nullptr : y) {
-            if (b != nullptr && std::less<const void*>()(b, a)) std::swap(a, b);
-            a->gate_.close();
-            if (b != nullptr) b->gate_.close();
-            concurrency::epoch_detail::quiesce(a, b);
-            a->resizer_.grow_mutex().lock();
-            if (b != nullptr) b->resizer_.grow_mutex().lock();
-        }
-        ~frozen_pair() {
-            if (b != nullptr) b->resizer_.grow_mutex().unlock();
-            a->resizer_.grow_mutex().unlock();
-            if (b != nullptr) b->gate_.open();
-            a->gate_.open();
-        }
-        frozen_pair(const frozen_pair&) = delete;
-        frozen_pair& operator=(const frozen_pair&) = delete;
-    };
 
     // ================================================================ data
     // First, so that the root array, which every operation loads, is at the
