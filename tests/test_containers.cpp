@@ -270,13 +270,13 @@ TYPED_TEST(ContainerStress, ShrinkAndGrowKeepEveryKeyOnce) {
                 c.insert(E::make(1000 + i, i));
             for (std::uint64_t i = 0; i < wave; ++i)
                 c.erase(make_key<K>(1000 + i));
-            const std::size_t before = c.stats().bucket_count;
+            const std::size_t before = c.stats().head_buckets;
             if (round % 2 == 0) {
                 c.shrink_to_fit();
             } else {
                 c.rehash(0);
             }
-            shrinks += c.stats().bucket_count < before;
+            shrinks += c.stats().head_buckets < before;
         }
         done = true;
     });
@@ -516,11 +516,11 @@ TYPED_TEST(ContainerApi, ShrinkToFitGivesMemoryBack) {
         c.insert(E::make(i, i));
     const auto full = c.stats();
     EXPECT_EQ(c.erase_if([](const auto& e) { return number_of(E::key(e)) % 500 != 0; }), 49900u);
-    EXPECT_EQ(c.stats().bucket_count, full.bucket_count) << "erasure alone keeps the array";
+    EXPECT_EQ(c.stats().head_buckets, full.head_buckets) << "erasure alone keeps the array";
     c.shrink_to_fit();
     const auto small = c.stats();
     EXPECT_FALSE(small.resizing) << "shrink_to_fit finishes the move it starts";
-    EXPECT_LE(small.bucket_count * 16, full.bucket_count);
+    EXPECT_LE(small.head_buckets * 16, full.head_buckets);
     EXPECT_LT(small.bytes * 16, full.bytes);
     EXPECT_GE(c.max_load(), 100u);
     EXPECT_EQ(c.size(), 100u);
@@ -535,10 +535,10 @@ TYPED_TEST(ContainerApi, ShrinkToFitGivesMemoryBack) {
     c.rehash(100000);
     EXPECT_GE(c.bucket_count(), 100000u);
     c.rehash(0);
-    EXPECT_EQ(c.stats().bucket_count, small.bucket_count);
+    EXPECT_EQ(c.stats().head_buckets, small.head_buckets);
     c.clear();
     c.shrink_to_fit();
-    EXPECT_EQ(c.stats().bucket_count, 1u);
+    EXPECT_EQ(c.stats().head_buckets, 1u);
     EXPECT_TRUE(c.insert(E::make(7, 7)));
     EXPECT_TRUE(c.contains(make_key<typename C::key_type>(7)));
 }
@@ -650,7 +650,7 @@ TEST(NodeContainers, ReferencesSurviveGrowthAndElementsNeedNotMove) {
     m.visit(0, [&](auto& e) { first = &e.second; });
     for (int i = 1; i < 20000; ++i)
         m.try_emplace(i, i);
-    EXPECT_GT(m.stats().bucket_count, 512u) << "grew several times";
+    EXPECT_GT(m.stats().head_buckets, 512u) << "grew several times";
     m.visit(0, [&](auto& e) {
         EXPECT_EQ(&e.second, first) << "the element did not move";
         std::lock_guard<std::mutex> g(e.second.mu);

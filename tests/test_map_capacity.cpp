@@ -54,7 +54,7 @@ TEST(Map, ReserveNThenNInsertsDoesNotGrow) {
 TEST(Map, NextArrayIsPreparedBeforeGrowthAndUsedByIt) {
     map m;
     m.reserve(std::size_t{1} << 16);
-    const std::size_t buckets = m.stats().bucket_count;  // head buckets
+    const std::size_t buckets = m.stats().head_buckets;  // head buckets
     const std::size_t grow_at = m.max_load();
     std::uint64_t k = 0;
     for (; k < grow_at * 7 / 8; ++k)
@@ -66,7 +66,7 @@ TEST(Map, NextArrayIsPreparedBeforeGrowthAndUsedByIt) {
         m.emplace(k, k);
         if (k % 256 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    ASSERT_EQ(m.stats().bucket_count, buckets) << "grew before its limit";
+    ASSERT_EQ(m.stats().head_buckets, buckets) << "grew before its limit";
     const tophash::map_stats before = m.stats();
 #if TOPHASH_HAVE_PAGE_MEMORY
     // 2x the buckets' slots (16 B each), all faulted in by now.
@@ -75,11 +75,11 @@ TEST(Map, NextArrayIsPreparedBeforeGrowthAndUsedByIt) {
 #else
     EXPECT_EQ(before.prepared_bytes, 0u) << before;
 #endif
-    while (m.stats().bucket_count == buckets) {
+    while (m.stats().head_buckets == buckets) {
         for (int j = 0; j < 64; ++j, ++k)
             m.emplace(k, k);
     }
-    EXPECT_EQ(m.stats().bucket_count, 2 * buckets);
+    EXPECT_EQ(m.stats().head_buckets, 2 * buckets);
     EXPECT_EQ(m.stats().prepared_bytes, 0u) << "growth took the prepared array";
     m.reserve(m.max_load());  // finishes the evacuation
     ASSERT_EQ(m.size(), k);

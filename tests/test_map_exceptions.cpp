@@ -162,7 +162,7 @@ TEST(Exceptions, ThrowingCopyDuringShrinkRollsBack) {
         tophash::concurrent_map<int, fragile> m;
         for (int i = 0; i < 3000; ++i)
             m.try_emplace(i, i);
-        const std::size_t grown = m.stats().bucket_count;
+        const std::size_t grown = m.stats().head_buckets;
         m.erase_if([](const auto& kv) { return kv.first % 10 != 0; });  // 300 left
         int failures = 0;
         for (int attempt = 0; attempt < 400 && m.stats().resizing + failures < 300; ++attempt) {
@@ -180,7 +180,7 @@ TEST(Exceptions, ThrowingCopyDuringShrinkRollsBack) {
         EXPECT_GT(failures, 0);
         m.shrink_to_fit();  // nothing throws now: it finishes
         EXPECT_FALSE(m.stats().resizing);
-        EXPECT_LT(m.stats().bucket_count, grown);
+        EXPECT_LT(m.stats().head_buckets, grown);
         EXPECT_EQ(m.size(), 300u);
         for (int i = 0; i < 3000; ++i)
             ASSERT_EQ(m.contains(i), i % 10 == 0) << i;
@@ -236,13 +236,13 @@ TEST(Exceptions, RetiredArraysAreFreedByLaterWrites) {
         const std::uint64_t n = 300000;  // ends with 2^15 buckets, after 2^13 and 2^14
         for (std::uint64_t i = 0; i < n; ++i)
             m.emplace(i, i);
-        ASSERT_GE(m.stats().bucket_count, std::size_t{1} << 15);
+        ASSERT_GE(m.stats().head_buckets, std::size_t{1} << 15);
         for (int round = 0; round < 3; ++round) {
             for (std::uint64_t i = 0; i < n; ++i)
                 m.insert_or_assign(i, i + 1);
         }
         const auto st = m.stats();
-        EXPECT_EQ(st.old_bucket_count, 0u) << st;
+        EXPECT_EQ(st.old_head_buckets, 0u) << st;
         EXPECT_EQ(alloc_control::live_bytes - before, static_cast<long>(st.bytes))
             << "retired arrays still held after 900k writes\n"
             << st;
@@ -335,8 +335,8 @@ TEST(Exceptions, FailedEvacuationAtTheCursorIsRetried) {
     while (!m.stats().resizing)
         m.emplace(k++, 0);
     const auto st = m.stats();
-    ASSERT_GE(st.old_bucket_count, 64u);
-    const std::size_t old_mask = st.old_bucket_count - 1;
+    ASSERT_GE(st.old_head_buckets, 64u);
+    const std::size_t old_mask = st.old_head_buckets - 1;
     // The trapped key sits in an old bucket the cursor has not reached.
     const std::size_t trapped_bucket = old_mask;
     std::uint64_t trapped = ~0ull;
@@ -360,7 +360,7 @@ TEST(Exceptions, FailedEvacuationAtTheCursorIsRetried) {
     EXPECT_EQ(failures, 1) << "the trap was sprung once";
     EXPECT_FALSE(m.stats().resizing) << "resize stuck after " << writes << " writes:\n"
                                      << m.stats();
-    EXPECT_LE(writes, st.old_bucket_count + 1);
+    EXPECT_LE(writes, st.old_head_buckets + 1);
     EXPECT_EQ(m.size(), k);
     for (std::uint64_t i = 0; i < k; ++i)
         ASSERT_TRUE(m.contains(i)) << i;
@@ -437,11 +437,11 @@ TEST(Exceptions, AllocatorThrowingAnOddTypeOnlyPostponesGrowth) {
     odd_throw::armed = true;  // arrays of 16+ buckets cannot be allocated
     for (std::uint64_t i = 0; i < 2000; ++i)
         ASSERT_TRUE(m.emplace(i, i));  // growth after the write fails quietly
-    EXPECT_LT(m.stats().bucket_count, 16u);
+    EXPECT_LT(m.stats().head_buckets, 16u);
     odd_throw::armed = false;
     for (std::uint64_t i = 2000; i < 4000; ++i)
         ASSERT_TRUE(m.emplace(i, i));
-    EXPECT_GE(m.stats().bucket_count, 16u);
+    EXPECT_GE(m.stats().head_buckets, 16u);
     for (std::uint64_t i = 0; i < 4000; ++i)
         ASSERT_EQ(m.find(i), i);
 }

@@ -133,7 +133,7 @@ struct placed_hash {
 // the overflow buckets go, every element stays.
 TEST(States, SparseChainsAreCompactedAtTheSameSize) {
     concurrent_map<std::uint64_t, std::uint64_t, placed_hash> m(104);  // 8 buckets
-    ASSERT_EQ(m.stats().bucket_count, 8u);
+    ASSERT_EQ(m.stats().head_buckets, 8u);
     // Chain b: 33 keys (head, a full overflow bucket, one key in a second
     // one), then the first 32 erased: two overflow buckets for one element.
     for (std::uint64_t b = 0; b < 7; ++b) {
@@ -164,7 +164,7 @@ TEST(States, SparseChainsAreCompactedAtTheSameSize) {
     // bucket at the cursor, so the 8th erase moved chain 7 with 25 keys
     // left: a head and one overflow bucket.
     st = m.stats();
-    EXPECT_EQ(st.bucket_count, 8u) << st;
+    EXPECT_EQ(st.head_buckets, 8u) << st;
     EXPECT_EQ(st.overflow_buckets, 1u) << st;
     ASSERT_GE(st.chain_length_histogram.size(), 3u) << st;
     EXPECT_EQ(st.chain_length_histogram[1], 7u) << st;
@@ -178,7 +178,7 @@ TEST(States, SparseChainsAreCompactedAtTheSameSize) {
 
 TEST(States, EvacuationMarksOldSlots) {
     map_t m(52);  // 4 buckets
-    ASSERT_EQ(m.stats().bucket_count, 4u);
+    ASSERT_EQ(m.stats().head_buckets, 4u);
     std::uint64_t k = 0;
     while (!m.stats().resizing) {
         m.emplace(k, k);
@@ -186,8 +186,8 @@ TEST(States, EvacuationMarksOldSlots) {
         ASSERT_LT(k, 200u) << "growth never started";
     }
     auto st = m.stats();
-    EXPECT_EQ(st.old_bucket_count, 4u);
-    EXPECT_EQ(st.bucket_count, 8u);
+    EXPECT_EQ(st.old_head_buckets, 4u);
+    EXPECT_EQ(st.head_buckets, 8u);
     const std::uint64_t inserted = k;
     // One more write evacuates its own old bucket plus one at the cursor.
     std::uint64_t writer = 1000;
@@ -195,7 +195,7 @@ TEST(States, EvacuationMarksOldSlots) {
         ++writer;  // not old bucket 0
     m.emplace(writer, writer);
     st = m.stats();
-    EXPECT_EQ(st.evacuated_buckets, 2u) << st;
+    EXPECT_EQ(st.evacuated_head_buckets, 2u) << st;
     const std::size_t ob = m.bucket_of(writer) & 3;
     const auto v = debug::inspect(m, ob);
     ASSERT_NE(v.old(), nullptr);
@@ -235,7 +235,7 @@ TEST(States, ChurnNeverGrowsOrAccumulates) {
     }
     const auto after = m.stats();
     EXPECT_EQ(after.size, n);
-    EXPECT_EQ(after.bucket_count, before.bucket_count) << after;
+    EXPECT_EQ(after.head_buckets, before.head_buckets) << after;
     EXPECT_FALSE(after.resizing && !after.same_size_resize);
     // Overflow buckets are recycled within their stripe: the total is bounded
     // by what the stripes need at once, not by the number of operations.

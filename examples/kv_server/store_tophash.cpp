@@ -31,7 +31,7 @@ class tophash_store final : public visit_store<tophash_map> {
             out += "\r\n";
         };
         line("keys", s.size);
-        line("buckets", s.bucket_count);
+        line("head_buckets", s.head_buckets);
         line("slots_per_bucket", s.slots_per_bucket);
         line("overflow_buckets", s.overflow_buckets);
         line("free_overflow_buckets", s.free_overflow_buckets);
@@ -43,8 +43,8 @@ class tophash_store final : public visit_store<tophash_map> {
         line("slots_evacuated", s.slots_evacuated);
         line("resizing", s.resizing ? 1 : 0);
         line("resize_same_size", s.same_size_resize ? 1 : 0);
-        line("resize_old_buckets", s.old_bucket_count);
-        line("resize_evacuated_buckets", s.evacuated_buckets);
+        line("resize_old_head_buckets", s.old_head_buckets);
+        line("resize_evacuated_head_buckets", s.evacuated_head_buckets);
         line("bytes", s.bytes);
         line("prepared_bytes", s.prepared_bytes);
         out += "chain_lengths:";

@@ -471,7 +471,7 @@ class harness {
         const auto st = m_.stats();
         if (!st.resizing) return;
         const K probe = make<K>(1000);  // outside the fuzzed key space
-        for (std::size_t i = 0; i <= st.old_bucket_count; ++i) {
+        for (std::size_t i = 0; i <= st.old_head_buckets; ++i) {
             m_.emplace(probe, make<V>(0));
             m_.erase(probe);
         }

@@ -496,16 +496,16 @@ class concurrent_table {
         st.slots_per_bucket = width;
         const array_type* t = resizer_.root();
         if (t == nullptr) return st;
-        st.bucket_count = t->bucket_count();
+        st.head_buckets = t->bucket_count();
         st.stripe_count = t->stripe_count();
         st.bytes = t->bytes() + t->block_overheads();
         st.chain_length_histogram.assign(2, 0);
         if (const array_type* o = resizer_type::old_of(*t)) {
             st.resizing = true;
             st.same_size_resize = t->kind == resize_kind::compact;
-            st.old_bucket_count = o->bucket_count();
+            st.old_head_buckets = o->bucket_count();
             for (std::size_t i = 0; i < o->stripe_count(); ++i)
-                st.evacuated_buckets += o->stripes[i].evacuated.load(std::memory_order_relaxed);
+                st.evacuated_head_buckets += o->stripes[i].evacuated.load(std::memory_order_relaxed);
             st.bytes += o->bytes() + o->block_overheads();
             add_array_stats(*o, true, st);
         }
@@ -514,7 +514,7 @@ class concurrent_table {
         st.bytes += st.prepared_bytes;
         st.size = resizer_.size();
         st.load_factor =
-            static_cast<double>(st.size) / static_cast<double>(st.bucket_count * width);
+            static_cast<double>(st.size) / static_cast<double>(st.head_buckets * width);
         return st;
     }
 
