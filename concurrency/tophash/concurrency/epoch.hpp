@@ -91,9 +91,9 @@ class epoch_guard {
         state_ = nested;
         return;
 #endif
-        // The registration call stays out of line and cold: with it inlined
-        // into lookups, GCC spilled the lookup's state around it and random
-        // finds at 2^20 elements ran 3-4x slower (bench/bench_map find_hit).
+        // The registration call stays out of line and cold: inlined, GCC
+        // spilled the lookup's state around it (docs/design.md, Measured
+        // choices in the code).
         r_ = this_thread_record;
         if (__builtin_expect(r_ == nullptr, 0)) r_ = register_this_thread();
         // Nested guards: only the outermost announces (its epoch is older).

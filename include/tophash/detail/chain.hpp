@@ -76,8 +76,8 @@ class chain {
     // false if f stopped the walk. With MayErase, f may erase the slot it is
     // given: the next bucket is read before f runs (erase() may unlink the
     // bucket it empties, which is then the last), a load the plain walk
-    // puts after the slots (iterating a 90%-erased 10k map: 4 more
-    // instructions per bucket).
+    // puts after the slots, where it costs less (docs/design.md, Measured
+    // choices in the code).
     template <bool MayErase = false, class F>
     bool for_each_full(F&& f) const {
         if constexpr (MayErase) {

@@ -505,7 +505,8 @@ class concurrent_table {
             st.same_size_resize = t->kind == resize_kind::compact;
             st.old_head_buckets = o->bucket_count();
             for (std::size_t i = 0; i < o->stripe_count(); ++i)
-                st.evacuated_head_buckets += o->stripes[i].evacuated.load(std::memory_order_relaxed);
+                st.evacuated_head_buckets +=
+                    o->stripes[i].evacuated.load(std::memory_order_relaxed);
             st.bytes += o->bytes() + o->block_overheads();
             add_array_stats(*o, true, st);
         }
@@ -578,8 +579,8 @@ class concurrent_table {
 
     // Marks a user callback running on this table, for check_reentry.
     // Nothing without TOPHASH_ASSERTS: its thread-local stores kept GCC from
-    // holding a for_each callback's accumulator in a register (iterating a
-    // 10k map 10% slower).
+    // holding a for_each callback's accumulator in a register
+    // (docs/design.md, Measured choices in the code).
 #if TOPHASH_ASSERTS
     using callback_scope = concurrency::reentrancy_guard;
 #else
@@ -722,8 +723,8 @@ class concurrent_table {
             // the key's tag (a miss, unless a full slot's tag collides: 1 in
             // 251 each) is a validated miss, as for lock-free reads, and costs
             // the stripe's line nothing. A writer in the chain sends us to
-            // the lock. Not for node maps: their hits ran 2.6-4x slower with
-            // it (docs/design.md), while string keys' hits were unchanged.
+            // the lock. Not for node maps, whose hits it made slower
+            // (docs/design.md, Measured choices in the code).
             if constexpr (!Storage::stable_references) {
                 if (const std::uint64_t v = c.head()->read_peek(); (v & 1) == 0) {
                     if (probe_tags(c.head(), tag, v) == 0) {

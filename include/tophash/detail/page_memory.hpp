@@ -21,9 +21,9 @@ namespace tophash::detail {
 // allocations from mmap only until its dynamic threshold rises (up to 32 MiB
 // on 64-bit, after a large block is freed); from then on a calloc of a few MiB
 // comes from reused heap memory and is memset, one page fault per page on
-// the inserting thread: 24 ms for one insert during growth to 2^23 elements
-// (bench_map grow/tophash max_ns, 5-9 ms with the threshold pinned). Below
-// 1 MiB such a memset costs tens of microseconds, the p99.99 of that growth.
+// the inserting thread, the slowest insert of a growth; below 1 MiB such a
+// memset stays within the growth's p99.99 (docs/design.md, Measured choices
+// in the code).
 inline constexpr std::size_t page_memory_min_bytes = std::size_t{1} << 20;
 
 // Zero-filled pages, untouched until used (lazily faulted in by whoever

@@ -416,7 +416,7 @@ class resizer {
         const std::int64_t end = monotonic_ns();
         populate_resume_ns_ = end + (end - start) * populate_rest;
     }
-    // Paces the populate steps; the vDSO clock read costs ~20 ns, once per step.
+    // Paces the populate steps: one vDSO clock read per step.
     static std::int64_t monotonic_ns() noexcept {
         return std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::steady_clock::now().time_since_epoch())

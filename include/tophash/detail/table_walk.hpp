@@ -69,15 +69,13 @@ class table_walk {
     // returns false if it did. keep is null when every element of the chain
     // is the walk's, else the filter (a const filter*); a literal nullptr
     // (the common case: no resize ever overlapped the walk) instantiates fn
-    // without the check (measured: the check cost 11% of iterating a
-    // 90%-erased 10k map).
+    // without the check.
     //
     // Stripes are taken one at a time, 16 to an epoch section on `owner`
     // (a long walk holds back reclamation only briefly), each section passing
     // the owner's freeze gate; while the starting array is still the oldest,
-    // one lock acquisition covers all of the stripe's buckets (measured:
-    // per-bucket shared locking made iterating a 90%-erased 10k map 3x
-    // slower than absl).
+    // one lock acquisition covers all of the stripe's buckets. (Both choices
+    // measured: docs/design.md, Measured choices in the code.)
     template <bool Exclusive, class Fn>
     static bool run(const void* owner, const concurrency::freeze_gate& gate, resizer_type& r,
                     const plan& p, std::size_t first, std::size_t last, Fn&& fn) {
@@ -160,8 +158,8 @@ class table_walk {
     }
 
     // Out of line: it recurses, and keeping it apart lets the common case
-    // above inline into the stripe loop (iterating a 10k map was 15-20%
-    // slower with the recursion in it).
+    // above inline into the stripe loop (docs/design.md, Measured choices in
+    // the code).
     template <bool Exclusive, class Fn>
     [[gnu::noinline]] static bool visit_descendants(array_type& a, std::size_t bi, Fn& fn,
                                                     filter keep) {
