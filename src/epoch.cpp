@@ -7,10 +7,22 @@
 #include <cstdlib>
 #include <limits>
 #include <thread>
+#include <utility>
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
 #define TOPHASH_HAVE_PTHREAD 1
+#endif
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <mutex>
 #endif
 #if defined(__linux__)
 #include <linux/membarrier.h>
@@ -38,6 +50,11 @@ bool register_membarrier() noexcept {
         reader_fence_needed = false;
         return true;
     }
+#elif defined(_WIN32) && !defined(TOPHASH_TSAN)
+    // FlushProcessWriteBuffers (Vista and later) is Windows' membarrier: it
+    // interrupts every processor running a thread of the process.
+    reader_fence_needed = false;
+    return true;
 #endif
     return false;
 }
@@ -52,6 +69,9 @@ bool membarrier_registered() noexcept {
 
 void release(record* r) noexcept {
     if (this_thread_record == r) this_thread_record = nullptr;
+#if defined(_WIN32)
+    if (r->holder != nullptr) CloseHandle(static_cast<HANDLE>(std::exchange(r->holder, nullptr)));
+#endif
     r->parked.store(false, std::memory_order_relaxed);  // the next thread starts unparked
     r->owner.store(nullptr, std::memory_order_relaxed);
     r->epoch.store(0, std::memory_order_release);
@@ -91,6 +111,10 @@ void release_at_thread_exit(record* r) {
     pthread_setspecific(release_key(), r);
 }
 #else
+// Without pthread keys (Windows), a thread_local releases the record. Its
+// destructor may run before another thread_local's that uses a map again
+// and takes a record the thread then never gives back: on Windows such a
+// record is taken back once its thread has exited (take_back_exited).
 struct record_releaser {
     ~record_releaser() {
         if (record* r = this_thread_record) release(r);
@@ -99,6 +123,26 @@ struct record_releaser {
 void release_at_thread_exit(record*) {
     static thread_local record_releaser releaser;
     (void)&releaser;  // odr-use: constructs the releaser for this thread
+}
+#endif
+
+#if defined(_WIN32)
+// The records of threads that exited without giving them back go back to the
+// pool. Run before a new record is allocated, so a program's record count is
+// bounded by the threads alive at once, plus one.
+// Registering threads take records back one at a time (each is released once).
+void take_back_exited() noexcept {
+    static std::mutex one_at_a_time;
+    std::lock_guard<std::mutex> lock(one_at_a_time);
+    for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+        if (!r->in_use.load(std::memory_order_acquire) || r == this_thread_record) continue;
+        auto* h = static_cast<HANDLE>(r->holder);
+        if (h != nullptr && WaitForSingleObject(h, 0) == WAIT_OBJECT_0) release(r);
+    }
+}
+// Remembers the calling thread in its record, for take_back_exited.
+void note_holder(record* r) noexcept {
+    r->holder = OpenThread(SYNCHRONIZE, FALSE, GetCurrentThreadId());
 }
 #endif
 
@@ -124,6 +168,9 @@ bool heavy_barrier() noexcept {
         // fence and nothing read may be freed on this round.
         return syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
     }
+#elif defined(_WIN32) && !defined(TOPHASH_TSAN)
+    FlushProcessWriteBuffers();
+    return true;
 #endif
     std::atomic_thread_fence(std::memory_order_seq_cst);
     return true;
@@ -137,14 +184,23 @@ void fail_barriers_for_testing(bool fail) noexcept {
 record* register_this_thread() {
     (void)membarrier_registered();  // before this thread reads reader_fence_needed
     record* mine = nullptr;
-    for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-        bool expected = false;
-        if (!r->in_use.load(std::memory_order_relaxed) &&
-            r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-            mine = r;
-            break;
+    auto take_free = [&] {
+        for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+            bool expected = false;
+            if (!r->in_use.load(std::memory_order_relaxed) &&
+                r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+                mine = r;
+                return;
+            }
         }
+    };
+    take_free();
+#if defined(_WIN32)
+    if (mine == nullptr) {
+        take_back_exited();
+        take_free();
     }
+#endif
     if (mine == nullptr) {
         mine = new record;
         mine->in_use.store(true, std::memory_order_relaxed);
@@ -155,6 +211,9 @@ record* register_this_thread() {
                                                     std::memory_order_relaxed));
     }
     this_thread_record = mine;
+#if defined(_WIN32)
+    note_holder(mine);
+#endif
     release_at_thread_exit(mine);
     return mine;
 }

@@ -239,8 +239,12 @@ TEST(Stress, SlowForEachVisitsStableKeysOnceAcrossResizes) {
                 std::uint64_t k = e.first;
                 if (k >= stable) return;
                 ++seen[k];
-                // Slow: the writer grows the map meanwhile.
-                std::this_thread::sleep_for(std::chrono::microseconds(20));
+                // Slow: the writer grows the map meanwhile. A spin, not
+                // sleep_for: Windows (and wine) return at once from sleeps
+                // below their timer's granularity.
+                const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+                while (std::chrono::steady_clock::now() < until) {
+                }
             });
             resized_during = m.bucket_count() > buckets;
             stop = true;

@@ -29,6 +29,10 @@ struct alignas(cache_line) record {
     std::atomic<bool> parked{false};
     std::atomic<bool> in_use{false};
     record* next = nullptr;
+    // Windows: a handle of the thread that holds the record, so that a
+    // record its thread never gave back (see src/epoch.cpp) is taken back
+    // once that thread has exited. Unused elsewhere.
+    void* holder = nullptr;
 };
 inline const void* many() noexcept {
     static const char marker = 0;
