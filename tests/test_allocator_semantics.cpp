@@ -11,8 +11,13 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <memory_resource>
 #include <new>
+#if __has_include(<memory_resource>)
+#include <memory_resource>
+#define TOPHASH_TEST_HAVE_PMR 1
+#else
+#define TOPHASH_TEST_HAVE_PMR 0  // libc++ 14 has only <experimental/memory_resource>
+#endif
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -219,6 +224,7 @@ TYPED_TEST(AllocatorPropagation, MoveConstructionWithAnotherAllocator) {
     expect_no_memory_held();
 }
 
+#if TOPHASH_TEST_HAVE_PMR
 // std::pmr: the elements' own allocations come from the container's
 // resource, never from the default one.
 class counting_resource : public std::pmr::memory_resource {
@@ -285,6 +291,7 @@ TEST(AllocatorPmr, ElementsAllocateFromTheContainersResource) {
     pmr_round<tophash::concurrent_node_set<std::pmr::string, pmr_string_hash,
                                            std::equal_to<std::pmr::string>, S>>(r4, f4);
 }
+#endif  // TOPHASH_TEST_HAVE_PMR
 
 // A pointer class that is not T* and cannot be built from one.
 template <class T>

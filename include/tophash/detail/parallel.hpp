@@ -33,6 +33,10 @@
 #endif
 #if defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && __has_include(<execution>)
 #include <execution>
+#endif
+// Only where the library implements the policies: libc++ 14 ships an
+// <execution> without them (no std::is_execution_policy_v).
+#if defined(TOPHASH_ENABLE_PARALLEL_ALGORITHMS) && defined(__cpp_lib_execution)
 #define TOPHASH_HAVE_EXECUTION 1
 #else
 #define TOPHASH_HAVE_EXECUTION 0
