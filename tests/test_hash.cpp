@@ -14,13 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-#if __has_include(<memory_resource>)
-#include <memory_resource>
-#define TOPHASH_TEST_HAVE_PMR 1
-#else
-#define TOPHASH_TEST_HAVE_PMR 0  // libc++ 14 has only <experimental/memory_resource>
-#endif
-
+#include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
 #include "tophash/concurrent_node_set.hpp"
 #include "tophash/hash.hpp"

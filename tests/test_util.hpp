@@ -7,6 +7,14 @@
 #include <cstdlib>
 #include <string>
 
+// std::pmr, where the standard library has it.
+#if __has_include(<memory_resource>)
+#include <memory_resource>
+#define TOPHASH_TEST_HAVE_PMR 1
+#else
+#define TOPHASH_TEST_HAVE_PMR 0  // libc++ 14 has only <experimental/memory_resource>
+#endif
+
 // Multiplier for loop counts: TOPHASH_TEST_SCALE (default 1). scripts/test
 // raises it for the native release and TSan runs (more interleavings where
 // they are cheap); ASan and qemu runs keep 1.
