@@ -3,7 +3,9 @@
 // Instructions per operation, counted by callgrind around the measured loop
 // only (these VMs have no PMU for perf). Usage:
 //   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=cg.out \
-//       build/bench/bench/bench_instructions <absl|tophash> <hit|miss|churn|grow> <n> <ops>
+//       build/bench/bench/bench_instructions <absl|tophash> <op> <n> <ops>
+// with op one of hit, miss (finds), erase_miss (erases of absent keys),
+// insert_hit (inserts of present keys), churn, grow;
 // then instructions/op = the "totals:" line of cg.out / the "ops" it prints
 // (callgrind_annotate cg.out splits them by source file).
 #include <absl/container/flat_hash_map.h>
@@ -77,6 +79,16 @@ int run(const char* op, std::size_t n, std::size_t ops) {
                 done += m.insert(slot);
             }
         });
+    } else if (std::strcmp(op, "erase_miss") == 0) {
+        measured([&] {
+            for (u64 p : probes)
+                done += m.erase(p & ~u64{1});
+        });
+    } else if (std::strcmp(op, "insert_hit") == 0) {
+        measured([&] {
+            for (u64 p : probes)
+                done += m.insert(p);
+        });
     } else {
         measured([&] {
             for (u64 p : probes)
@@ -91,7 +103,10 @@ int run(const char* op, std::size_t n, std::size_t ops) {
 
 int main(int argc, char** argv) {
     if (argc != 5) {
-        std::fprintf(stderr, "usage: %s <absl|tophash> <hit|miss|churn|grow> <n> <ops>\n", argv[0]);
+        std::fprintf(
+            stderr,
+            "usage: %s <absl|tophash> <hit|miss|erase_miss|insert_hit|churn|grow> <n> <ops>\n",
+            argv[0]);
         return 2;
     }
     const std::size_t n = std::stoull(argv[3]), ops = std::stoull(argv[4]);

@@ -83,51 +83,22 @@ inline void tsan_before_free() noexcept {}
 #endif
 }  // namespace epoch_detail
 
-// Marks the calling thread as reading shared structures. Nestable. The reader
-// writes only its own padded record, never a line other threads write.
-class epoch_guard {
+// The state of one thread's critical section, trivially copyable so that the
+// cold paths that pause a section (freeze_gate, the spin waits) take it by
+// value: an epoch_guard whose address escaped to them lived in memory, and
+// every lookup stored and reloaded its fields (bench_instructions).
+class epoch_section {
   public:
-    // owner: the structure the section reads (null: unknown).
-    TOPHASH_ALWAYS_INLINE explicit epoch_guard(const void* owner = nullptr) {
-        using namespace epoch_detail;
-#if defined(TOPHASH_ABLATE_EPOCH)
-        r_ = nullptr;
-        state_ = nested;
-        return;
-#endif
-        // The registration call stays out of line and cold: inlined, GCC
-        // spilled the lookup's state around it (docs/design.md, Measured
-        // choices in the code).
-        r_ = this_thread_record;
-        if (__builtin_expect(r_ == nullptr, 0)) r_ = register_this_thread();
-        // Nested guards: only the outermost announces (its epoch is older).
-        if (r_->epoch.load(std::memory_order_relaxed) == 0) {
-            state_ = outermost;
-            r_->owner.store(owner, std::memory_order_relaxed);
-            announce();
-        } else {
-            enter_nested(owner);
-        }
-    }
-    TOPHASH_ALWAYS_INLINE ~epoch_guard() {
-        if (state_ == outermost) {
-            leave();
-        } else if (__builtin_expect(state_ == nested_restore, 0)) {
-            r_->owner.store(outer_owner_, std::memory_order_relaxed);
-        }
-    }
     // Inside a section on `owner` begun by an outer guard: that section
     // already keeps blocking operations on `owner` waiting.
     bool nested_in(const void* owner) const noexcept {
         return state_ != outermost && r_ != nullptr && outer_owner_ == owner;
     }
-    epoch_guard(const epoch_guard&) = delete;
-    epoch_guard& operator=(const epoch_guard&) = delete;
 
     // Steps out of the section while the structure is frozen (a blocking
     // operation runs on it), so that quiesce() need not wait for this thread;
     // resume() steps back in. Nothing read before pause() may be used after.
-    [[gnu::cold]] void pause() noexcept {
+    [[gnu::cold]] void pause() const noexcept {
         if (r_ == nullptr) return;
         if (state_ == outermost) {
             leave();
@@ -136,7 +107,7 @@ class epoch_guard {
             r_->parked.store(true, std::memory_order_seq_cst);
         }
     }
-    [[gnu::cold]] void resume() noexcept {
+    [[gnu::cold]] void resume() const noexcept {
         if (r_ == nullptr) return;
         if (state_ == outermost) {
             announce();
@@ -148,29 +119,18 @@ class epoch_guard {
         }
     }
 
-  private:
-    // One byte for the destructor to test: the outermost guard, a nested one
-    // on the outer section's structure, or one that named another (and puts
-    // the outer one's back). Kept apart from the hot path: every lookup runs
-    // this constructor and destructor.
+  protected:
+    // The outermost guard, a nested one on the outer section's structure, or
+    // one that named another (and puts the outer one's back). Kept apart from
+    // the hot path: every lookup runs the guard's constructor and destructor.
     enum : unsigned char { outermost, nested, nested_restore };
 
-    [[gnu::noinline]] void enter_nested(const void* owner) noexcept {
-        outer_owner_ = r_->owner.load(std::memory_order_relaxed);
-        if (outer_owner_ != owner && outer_owner_ != epoch_detail::many()) {
-            state_ = nested_restore;
-            r_->owner.store(epoch_detail::many(), std::memory_order_relaxed);
-        } else {
-            state_ = nested;
-        }
-    }
-
-    TOPHASH_ALWAYS_INLINE void leave() noexcept {
+    TOPHASH_ALWAYS_INLINE void leave() const noexcept {
         epoch_detail::tsan_reader_exit();
         r_->epoch.store(0, std::memory_order_release);
     }
 
-    TOPHASH_ALWAYS_INLINE void announce() noexcept {
+    TOPHASH_ALWAYS_INLINE void announce() const noexcept {
         using namespace epoch_detail;
         const std::uint64_t e = global_epoch.load(std::memory_order_acquire);
 #if defined(TOPHASH_TSAN)
@@ -191,9 +151,69 @@ class epoch_guard {
 #endif
     }
 
+    // A nested section's outer owner and state, returned in registers.
+    struct nesting {
+        const void* outer_owner;
+        unsigned char state;
+    };
+    [[gnu::noinline]] static nesting enter_nested(epoch_detail::record* r,
+                                                  const void* owner) noexcept {
+        const void* outer = r->owner.load(std::memory_order_relaxed);
+        if (outer != owner && outer != epoch_detail::many()) {
+            r->owner.store(epoch_detail::many(), std::memory_order_relaxed);
+            return {outer, nested_restore};
+        }
+        return {outer, nested};
+    }
+
     epoch_detail::record* r_;
     const void* outer_owner_;  // nested guards only
     unsigned char state_;
+};
+
+// Marks the calling thread as reading shared structures. Nestable. The reader
+// writes only its own padded record, never a line other threads write.
+class epoch_guard : private epoch_section {
+  public:
+    // owner: the structure the section reads (null: unknown).
+    TOPHASH_ALWAYS_INLINE explicit epoch_guard(const void* owner = nullptr) {
+        using namespace epoch_detail;
+#if defined(TOPHASH_ABLATE_EPOCH)
+        r_ = nullptr;
+        state_ = nested;
+        return;
+#endif
+        // The registration call stays out of line and cold: inlined, GCC
+        // spilled the lookup's state around it (docs/design.md, Measured
+        // choices in the code).
+        r_ = this_thread_record;
+        if (__builtin_expect(r_ == nullptr, 0)) r_ = register_this_thread();
+        // Nested guards: only the outermost announces (its epoch is older).
+        if (r_->epoch.load(std::memory_order_relaxed) == 0) {
+            state_ = outermost;
+            r_->owner.store(owner, std::memory_order_relaxed);
+            announce();
+        } else {
+            const nesting n = enter_nested(r_, owner);
+            outer_owner_ = n.outer_owner;
+            state_ = n.state;
+        }
+    }
+    TOPHASH_ALWAYS_INLINE ~epoch_guard() {
+        if (state_ == outermost) {
+            leave();
+        } else if (__builtin_expect(state_ == nested_restore, 0)) {
+            r_->owner.store(outer_owner_, std::memory_order_relaxed);
+        }
+    }
+    epoch_guard(const epoch_guard&) = delete;
+    epoch_guard& operator=(const epoch_guard&) = delete;
+
+    // A copy of the section's state, for the cold paths that pause it.
+    epoch_section section() const noexcept {
+        return *this;
+    }
+    using epoch_section::nested_in;
 };
 
 // Objects unlinked from a shared structure, waiting until every reader that

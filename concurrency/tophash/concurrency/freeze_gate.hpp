@@ -29,7 +29,7 @@ class freeze_gate {
         return __builtin_expect(closed_.load(std::memory_order_acquire), 0);
     }
     // Waits outside the section eg (on `owner`) until the gate opens.
-    void wait_open(epoch_guard& eg, const void* owner) const noexcept {
+    void wait_open(epoch_section eg, const void* owner) const noexcept {
         // A section already open on the owner (a nested call) is one the
         // blocking operation waits for: it cannot be frozen out of it.
         if (eg.nested_in(owner)) return;
@@ -41,7 +41,7 @@ class freeze_gate {
     }
     // closed() and wait_open() for a caller holding `held` (the owner's resize mutex), which it
     // gives up while it waits: the blocking operation takes it after quiesce.
-    void pass_holding(epoch_guard& eg, const void* owner,
+    void pass_holding(epoch_section eg, const void* owner,
                       std::unique_lock<std::mutex>& held) const {
         while (__builtin_expect(closed_.load(std::memory_order_acquire), 0)) {
             if (eg.nested_in(owner)) return;

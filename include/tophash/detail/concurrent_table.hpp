@@ -241,7 +241,7 @@ class concurrent_table {
     template <class K, class F>
     size_type visit(const K& key, F& f) {
         std::uint64_t h = 0;
-        return write_op<false>(key, h, [&](chain_type& c, bool&) {
+        return write_op<false, shortcut::absent_is_noop>(key, h, [&](chain_type& c, bool&) {
             const position p = c.find(simd::tag_from_hash(h), key, eq_);
             if (!p) return size_type{0};
             call_visitor(p.element(), f);
@@ -334,7 +334,7 @@ class concurrent_table {
     void cvisit_all_consistent(F& f) const {
         std::unique_lock<std::mutex> grow_lock(resizer_.grow_mutex());
         concurrency::epoch_guard eg(this);
-        gate_.pass_holding(eg, this, grow_lock);
+        gate_.pass_holding(eg.section(), this, grow_lock);
         array_type* t = resizer_.root();
         if (t == nullptr) return;
         array_type* o = resizer_type::old_of(*t);
@@ -491,7 +491,7 @@ class concurrent_table {
         check_reentry("stats");
         std::unique_lock<std::mutex> grow_lock(resizer_.grow_mutex());  // arrays stay put
         concurrency::epoch_guard eg(this);
-        gate_.pass_holding(eg, this, grow_lock);
+        gate_.pass_holding(eg.section(), this, grow_lock);
         map_stats st;
         st.slots_per_bucket = width;
         const array_type* t = resizer_.root();
@@ -570,10 +570,10 @@ class concurrent_table {
     }
 
     // The freeze gate, passed right after opening an epoch section.
-    TOPHASH_ALWAYS_INLINE void enter(concurrency::epoch_guard& eg) const noexcept {
-        if (gate_.closed()) wait_thawed(eg);
+    TOPHASH_ALWAYS_INLINE void enter(const concurrency::epoch_guard& eg) const noexcept {
+        if (gate_.closed()) wait_thawed(eg.section());
     }
-    [[gnu::noinline, gnu::cold]] void wait_thawed(concurrency::epoch_guard& eg) const noexcept {
+    [[gnu::noinline, gnu::cold]] void wait_thawed(concurrency::epoch_section eg) const noexcept {
         gate_.wait_open(eg, this);
     }
 
@@ -744,6 +744,8 @@ class concurrent_table {
     }
 
     // ================================================================ the write protocol
+    enum class shortcut { none, absent_is_noop, present_is_noop };
+
     // Sets h to the key's hash and runs op(chain, grow flag) under the
     // exclusive lock of the stripe that owns the key's chain, inside the
     // chain's write section.
@@ -757,7 +759,12 @@ class concurrent_table {
     // and ignore a failure of that help (the bucket is retried by a later
     // write). Operations that cannot insert do nothing on a table that has
     // no array.
-    template <bool Inserts = true, class K, class Op>
+    //
+    // A write that a lock-free read can prove to be a no-op (Shortcut) ends
+    // there, returning a value-initialised result: it takes no lock, bumps
+    // no version and so dirties no line that other threads read. Only while
+    // no resize runs (writes then help it).
+    template <bool Inserts = true, shortcut Shortcut = shortcut::none, class K, class Op>
     auto write_op(const K& key, std::uint64_t& h, Op&& op) {
         bool grow = false;
         array_type* written = nullptr;
@@ -776,7 +783,8 @@ class concurrent_table {
                     continue;
                 }
                 located at{t, t->index_of(h)};
-                if (array_type* o = resizer_type::old_of(*t)) {
+                array_type* const o = resizer_type::old_of(*t);
+                if (o != nullptr) {
                     if constexpr (Inserts) {
                         resizer_.evacuate_bucket(*t, *o, o->index_of(h), hasher());
                         resizer_.help_cursor(*t, *o, hasher());
@@ -786,6 +794,10 @@ class concurrent_table {
                     }
                 }
                 chain_type c(*at.array, at.index);
+                if constexpr (Shortcut != shortcut::none) {
+                    if (o == nullptr && settled_lock_free<Shortcut>(c.head(), key, h))
+                        return result_t{};
+                }
                 concurrency::exclusive_guard lock(c.stripe().lock);
                 // Evacuated since we looked: a newer array holds the chain.
                 if (c.head().evacuated()) continue;
@@ -804,12 +816,39 @@ class concurrent_table {
         return *result;
     }
 
+    // Whether a validated lock-free read proves the write a no-op: the key
+    // absent (an erase, a visit), or present (an insert that visits
+    // nothing; this needs lock-free readable keys). The proof is the
+    // lookup's (read_lock_free): a validated scan of a chain that was not
+    // evacuated when it was validated. The head bucket's tags, read first
+    // without validation, only choose whether to try: a write that will
+    // change the chain (a matching tag for an erase, none for an insert)
+    // goes to its lock at the cost of one group match.
+    template <shortcut S, class K>
+    TOPHASH_ALWAYS_INLINE bool settled_lock_free(bucket_type head, const K& key,
+                                                 std::uint64_t h) const {
+        const simd::tag_t tag = simd::tag_from_hash(h);
+        const bool candidate = static_cast<bool>(head->match_group().match(tag));
+        if (candidate != (S == shortcut::present_is_noop)) return false;
+        const std::uint64_t v = head->read_peek();
+        if ((v & 1) != 0) return false;
+        if constexpr (S == shortcut::absent_is_noop) {
+            return probe_tags(head, tag, v) == 0 && !head->evacuated();
+        } else {
+            static_assert(lock_free_reads);
+            return scan_lock_free(head, tag, key, v, nullptr) == 1;
+        }
+    }
+
     // Look `key` up, visit it if present, else construct(element_type*) a
     // new element in the chain and visit that.
     template <class K, class OnFound, class OnNew, class Construct>
     bool insert_or_visit(const K& key, OnFound& on_found, OnNew& on_new, Construct&& construct) {
         std::uint64_t h = 0;
-        return write_op(key, h, [&](chain_type& c, bool& grow) {
+        constexpr shortcut s = lock_free_reads && std::is_same_v<remove_cvref_t<OnFound>, no_visit>
+                                   ? shortcut::present_is_noop
+                                   : shortcut::none;
+        return write_op<true, s>(key, h, [&](chain_type& c, bool& grow) {
             const simd::tag_t tag = simd::tag_from_hash(h);
             if (const position p = c.find(tag, key, eq_)) {
                 call_visitor(p.element(), on_found);
@@ -830,19 +869,20 @@ class concurrent_table {
     auto remove_one(const K& key, P& pred) {
         using result = std::conditional_t<Destroy, size_type, element_type>;
         std::uint64_t h = 0;
-        return write_op<false>(key, h, [&](chain_type& c, bool&) -> result {
-            const position p = c.find(simd::tag_from_hash(h), key, eq_);
-            if (!p || !call_visitor(p.element(), pred)) return result{};
-            resizer_.note_count(c.array(), c.stripe(), -1);
-            if constexpr (Destroy) {
-                c.erase(resizer_.allocator(), p);
-                return result{1};
-            } else {
-                const element_type e = p.element();
-                c.template erase<false>(resizer_.allocator(), p);
-                return e;
-            }
-        });
+        return write_op<false, shortcut::absent_is_noop>(
+            key, h, [&](chain_type& c, bool&) -> result {
+                const position p = c.find(simd::tag_from_hash(h), key, eq_);
+                if (!p || !call_visitor(p.element(), pred)) return result{};
+                resizer_.note_count(c.array(), c.stripe(), -1);
+                if constexpr (Destroy) {
+                    c.erase(resizer_.allocator(), p);
+                    return result{1};
+                } else {
+                    const element_type e = p.element();
+                    c.template erase<false>(resizer_.allocator(), p);
+                    return e;
+                }
+            });
     }
 
     // ================================================================ the walk protocol

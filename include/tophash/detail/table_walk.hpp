@@ -82,7 +82,7 @@ class table_walk {
         const std::size_t n0 = p.buckets, ns0 = p.stripes;
         for (std::size_t lo = first; lo < last; lo += stripes_per_section) {
             concurrency::epoch_guard eg(owner);
-            if (gate.closed()) gate.wait_open(eg, owner);
+            if (gate.closed()) gate.wait_open(eg.section(), owner);
             const std::size_t hi = std::min(last, lo + stripes_per_section);
             for (std::size_t si = lo; si < hi; ++si) {
                 array_type* t = r.root();
