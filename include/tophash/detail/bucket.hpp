@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "tophash/concurrency/platform.hpp"
@@ -81,6 +82,22 @@ class bucket_ref {
     void set_tag(unsigned i, simd::tag_t t) const noexcept {
         __atomic_store_n(&c_->tags[i], t, __ATOMIC_RELAXED);
     }
+    // All tags at once, in 8-byte relaxed stores (each tag still changes
+    // atomically for readers). TSan checks each byte as its own atomic.
+    void set_tags(const simd::tag_t* t) const noexcept {
+        static_assert(width % 8 == 0, "whole words of tags");
+#if defined(TOPHASH_TSAN)
+        for (unsigned i = 0; i < width; ++i)
+            set_tag(i, t[i]);
+#else
+        for (unsigned w = 0; w < width; w += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, t + w, 8);
+            __atomic_store_n(reinterpret_cast<std::uint64_t*>(c_->tags + w), word,
+                             __ATOMIC_RELAXED);
+        }
+#endif
+    }
     TOPHASH_ALWAYS_INLINE bucket_ref next() const noexcept {
         return bucket_ref(static_cast<node*>(__atomic_load_n(&c_->overflow, __ATOMIC_ACQUIRE)));
     }
@@ -111,8 +128,12 @@ class bucket_ref {
     TOPHASH_ALWAYS_INLINE bool read_validate(std::uint64_t v) const noexcept {
         return concurrency::seqcount::read_validate(&c_->version, v);
     }
-    void begin_write() const noexcept { concurrency::seqcount::write_begin(&c_->version); }
-    void end_write() const noexcept { concurrency::seqcount::write_end(&c_->version); }
+    void begin_write() const noexcept {
+        concurrency::seqcount::write_begin(&c_->version);
+    }
+    void end_write() const noexcept {
+        concurrency::seqcount::write_end(&c_->version);
+    }
 
     // Back to empty tags and no link. The version is left alone: clear()
     // resets head buckets inside their write section, and readers must see

