@@ -67,8 +67,9 @@ bool membarrier_registered() noexcept {
     return registered;
 }
 
-void release(record* r) noexcept {
-    if (this_thread_record == r) this_thread_record = nullptr;
+// Gives r back to the pool (it keeps its place in all_records). Leaves the
+// thread's own pointer alone: see release().
+void give_back(record* r) noexcept {
 #if defined(_WIN32)
     if (r->holder != nullptr) CloseHandle(static_cast<HANDLE>(std::exchange(r->holder, nullptr)));
 #endif
@@ -77,6 +78,14 @@ void release(record* r) noexcept {
     r->epoch.store(0, std::memory_order_release);
     r->in_use.store(false, std::memory_order_release);
 }
+#if !defined(_WIN32)
+// give_back, and the calling thread forgets r, so that it registers again if
+// it reads once more (a later pthread key destructor).
+void release(record* r) noexcept {
+    if (this_thread_record == r) this_thread_record = nullptr;
+    give_back(r);
+}
+#endif
 
 #if defined(TOPHASH_HAVE_PTHREAD)
 // A thread's record goes back to the pool when the thread exits, through a
@@ -110,11 +119,31 @@ pthread_key_t release_key() {
 void release_at_thread_exit(record* r) {
     pthread_setspecific(release_key(), r);
 }
+#elif defined(_WIN32)
+// Windows: a fiber-local slot's callback, which the system calls at thread
+// exit with the slot's value, gives the record back. It reads no thread-local
+// variable: with GCC's emulated TLS (MinGW-w64) those are freed before the
+// thread's C++ thread_local destructors run, and a thread_local releaser
+// read freed memory there. The callback runs after those destructors; a
+// thread_local destructor that registers again (a map used in it) stores
+// its new record in the slot. A record whose release never comes is taken
+// back once its thread has exited (take_back_exited).
+void WINAPI release_fiber_slot(void* r) {
+    if (r != nullptr) give_back(static_cast<record*>(r));
+}
+DWORD release_slot() {
+    static const DWORD slot = [] {
+        const DWORD s = FlsAlloc(&release_fiber_slot);
+        if (s == FLS_OUT_OF_INDEXES) std::abort();
+        return s;
+    }();
+    return slot;
+}
+void release_at_thread_exit(record* r) {
+    if (!FlsSetValue(release_slot(), r)) std::abort();
+}
 #else
-// Without pthread keys (Windows), a thread_local releases the record. Its
-// destructor may run before another thread_local's that uses a map again
-// and takes a record the thread then never gives back: on Windows such a
-// record is taken back once its thread has exited (take_back_exited).
+// Elsewhere, a thread_local releases the record.
 struct record_releaser {
     ~record_releaser() {
         if (record* r = this_thread_record) release(r);
@@ -137,7 +166,7 @@ void take_back_exited() noexcept {
     for (record* r = all_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
         if (!r->in_use.load(std::memory_order_acquire) || r == this_thread_record) continue;
         auto* h = static_cast<HANDLE>(r->holder);
-        if (h != nullptr && WaitForSingleObject(h, 0) == WAIT_OBJECT_0) release(r);
+        if (h != nullptr && WaitForSingleObject(h, 0) == WAIT_OBJECT_0) give_back(r);
     }
 }
 // Remembers the calling thread in its record, for take_back_exited.

@@ -13,12 +13,31 @@
 #else
 #define TOPHASH_HAVE_MMAP 0
 #endif
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#endif
 
 namespace tophash::detail {
 
-// Built with mmap wherever the platform has it, whatever a translation unit
-// that includes page_memory.hpp decided: TOPHASH_NO_PAGE_MEMORY there only
-// means these functions are never called.
+namespace {
+// A write per 4 KiB, the smallest page size (larger pages are written more
+// than once). Zero keeps the bytes as they are.
+[[maybe_unused]] void touch_pages(void* p, std::size_t bytes) noexcept {
+    auto* c = static_cast<volatile unsigned char*>(p);
+    for (std::size_t i = 0; i < bytes; i += 4096)
+        c[i] = 0;
+}
+}  // namespace
+
+// Built with mmap (VirtualAlloc) wherever the platform has it, whatever a
+// translation unit that includes page_memory.hpp decided:
+// TOPHASH_NO_PAGE_MEMORY there only means these functions are never called.
 #if TOPHASH_HAVE_MMAP
 void* allocate_pages(std::size_t bytes) {
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -35,11 +54,36 @@ void populate_pages(void* p, std::size_t bytes) noexcept {
     // One call instead of a trap per page (Linux 5.14 and later).
     if (::madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return;
 #endif
-    // Older kernels: a write per 4 KiB, the smallest page size (larger pages
-    // are written more than once). Zero keeps the bytes as they are.
-    auto* c = static_cast<volatile unsigned char*>(p);
-    for (std::size_t i = 0; i < bytes; i += 4096)
-        c[i] = 0;
+    touch_pages(p, bytes);  // older kernels
+}
+#elif defined(_WIN32)
+// VirtualAlloc reserves address space and commits demand-zero pages, which
+// stay untouched until written, as mmap's do. A part given back is
+// decommitted (its memory returns at once); the reservation itself is
+// released with its last committed part, since VirtualFree releases only
+// whole reservations.
+void* allocate_pages(std::size_t bytes) {
+    void* p = ::VirtualAlloc(nullptr, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (p == nullptr) throw_bad_alloc();
+    return p;
+}
+
+void deallocate_pages(void* p, std::size_t bytes) noexcept {
+    MEMORY_BASIC_INFORMATION part;
+    if (::VirtualQuery(p, &part, sizeof part) == 0) std::abort();
+    void* const base = part.AllocationBase;
+    if (!::VirtualFree(p, bytes, MEM_DECOMMIT)) std::abort();
+    // Released once nothing of it is committed: the region from its base is
+    // then one reserved run up to the next allocation (or free space).
+    MEMORY_BASIC_INFORMATION head, after;
+    if (::VirtualQuery(base, &head, sizeof head) == 0 || head.State != MEM_RESERVE) return;
+    const auto* end = static_cast<const char*>(base) + head.RegionSize;
+    if (::VirtualQuery(end, &after, sizeof after) != 0 && after.AllocationBase == base) return;
+    if (!::VirtualFree(base, 0, MEM_RELEASE)) std::abort();
+}
+
+void populate_pages(void* p, std::size_t bytes) noexcept {
+    touch_pages(p, bytes);
 }
 #else
 // Unreachable: TOPHASH_HAVE_PAGE_MEMORY is 0 on such a platform, so no array is

@@ -9,6 +9,14 @@
 #include <limits>
 #include <stdexcept>
 #include <thread>
+#include <vector>
+
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
 
 #include "test_util.hpp"
 #include "tophash/concurrent_map.hpp"
@@ -30,6 +38,39 @@ TEST(Map, ImpossibleCapacitiesThrowLengthError) {
     EXPECT_EQ(m.find(1), 1u);
     EXPECT_GT(m.max_size(), std::size_t{1} << 40);
 }
+
+#if TOPHASH_HAVE_PAGE_MEMORY
+// Retired arrays are given back in parts, in any order (release_some; a
+// whole array at once when it is freed): what is left stays usable and, on
+// Windows, the reservation goes with its last committed part.
+TEST(PageMemory, PartsAreGivenBackInAnyOrder) {
+    constexpr std::size_t part = std::size_t{1} << 20;
+    for (const auto& order : {std::vector<int>{1, 0, 3, 2}, std::vector<int>{0, 1, 2, 3},
+                              std::vector<int>{3, 2, 1, 0}}) {
+        auto* p = static_cast<unsigned char*>(tophash::detail::allocate_pages(4 * part));
+        for (std::size_t i = 0; i < 4 * part; i += 4096)
+            ASSERT_EQ(p[i], 0) << "pages are zero-filled";
+        tophash::detail::populate_pages(p, 4 * part);
+        std::vector<bool> live(4, true);
+        for (int k : order) {
+            tophash::detail::deallocate_pages(p + k * part, part);
+            live[static_cast<std::size_t>(k)] = false;
+            for (std::size_t j = 0; j < 4; ++j) {
+                if (!live[j]) continue;
+                p[j * part + part - 1] = 7;  // still mapped and writable
+                EXPECT_EQ(p[j * part + part - 1], 7);
+            }
+        }
+#if defined(_WIN32)
+        MEMORY_BASIC_INFORMATION m;
+        ASSERT_NE(::VirtualQuery(p, &m, sizeof m), 0u);
+        EXPECT_EQ(m.State, static_cast<DWORD>(MEM_FREE)) << "the reservation was not released";
+#endif
+    }
+    // Whole at once, as an array that was never released in parts.
+    tophash::detail::deallocate_pages(tophash::detail::allocate_pages(3 * part), 3 * part);
+}
+#endif
 
 // reserve(n) promises room for n elements: inserting exactly n must not grow.
 TEST(Map, ReserveNThenNInsertsDoesNotGrow) {

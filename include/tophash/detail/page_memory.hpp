@@ -5,11 +5,11 @@
 
 #include <cstddef>
 
-// Whether this platform maps pages directly (mmap). Without it, large arrays
-// come from calloc/malloc like small ones and are freed whole, never in
-// page-sized steps. TOPHASH_NO_PAGE_MEMORY forces that fallback (tests build
-// it on Linux so that the path is exercised).
-#if !defined(TOPHASH_NO_PAGE_MEMORY) && (defined(__unix__) || defined(__APPLE__))
+// Whether this platform maps pages directly (mmap; VirtualAlloc on Windows).
+// Without it, large arrays come from calloc/malloc like small ones and are
+// freed whole, never in page-sized steps. TOPHASH_NO_PAGE_MEMORY forces that
+// fallback (the Windows tests build it too, so that the path is exercised).
+#if !defined(TOPHASH_NO_PAGE_MEMORY) && (defined(__unix__) || defined(__APPLE__) || defined(_WIN32))
 #define TOPHASH_HAVE_PAGE_MEMORY 1
 #else
 #define TOPHASH_HAVE_PAGE_MEMORY 0
