@@ -31,7 +31,7 @@ using map = tophash::concurrent_map<std::uint64_t, std::uint64_t>;
 // Not with GCC's emulated TLS (MinGW-w64): it frees every thread-local
 // variable before the thread's thread_local destructors run, so such a
 // destructor may use no map there (the library's own thread-local pointer
-// is gone; docs/api.md, Platforms). The threads still come and go.
+// is gone; docs/api.md, its last paragraph). The threads still come and go.
 #if defined(_WIN32) && defined(__GNUC__) && !defined(__clang__)
 constexpr bool maps_in_thread_local_destructors = false;
 #else
