@@ -4,7 +4,8 @@
 // only (these VMs have no PMU for perf). Usage:
 //   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=cg.out \
 //       build/bench/bench/bench_instructions <absl|tophash> <op> <n> <ops>
-// with op one of hit, miss (finds), erase_miss (erases of absent keys),
+// with op one of hit, miss (contains), find_hit, find_miss (find, which
+// copies the value out), erase_miss (erases of absent keys),
 // insert_hit (inserts of present keys), churn, grow;
 // then instructions/op = the "totals:" line of cg.out / the "ops" it prints
 // (callgrind_annotate cg.out splits them by source file).
@@ -28,12 +29,20 @@ struct absl_map {
     absl::flat_hash_map<u64, u64> m;
     bool insert(u64 k) { return m.emplace(k, k).second; }
     bool find(u64 k) const { return m.find(k) != m.end(); }
+    bool get(u64 k) const {
+        auto it = m.find(k);
+        return it != m.end() && it->second != 0;
+    }
     bool erase(u64 k) { return m.erase(k) == 1; }
 };
 struct tophash_map {
     tophash::concurrent_map<u64, u64> m;
     bool insert(u64 k) { return m.emplace(k, k); }
     bool find(u64 k) const { return m.contains(k); }
+    bool get(u64 k) const {
+        auto v = m.find(k);
+        return v && *v != 0;
+    }
     bool erase(u64 k) { return m.erase(k) == 1; }
 };
 
@@ -63,7 +72,7 @@ int run(const char* op, std::size_t n, std::size_t ops) {
     }
     for (u64 k : keys)
         m.insert(k);
-    const bool miss = std::strcmp(op, "miss") == 0;
+    const bool miss = std::strcmp(op, "miss") == 0 || std::strcmp(op, "find_miss") == 0;
     std::vector<u64> probes(ops);
     for (auto& p : probes)
         p = miss ? (rng() & ~u64{1}) : keys[rng() % n];
@@ -89,6 +98,11 @@ int run(const char* op, std::size_t n, std::size_t ops) {
             for (u64 p : probes)
                 done += m.insert(p);
         });
+    } else if (std::strncmp(op, "find_", 5) == 0) {
+        measured([&] {
+            for (u64 p : probes)
+                done += m.get(p);
+        });
     } else {
         measured([&] {
             for (u64 p : probes)
@@ -105,7 +119,7 @@ int main(int argc, char** argv) {
     if (argc != 5) {
         std::fprintf(
             stderr,
-            "usage: %s <absl|tophash> <hit|miss|erase_miss|insert_hit|churn|grow> <n> <ops>\n",
+            "usage: %s <absl|tophash> <hit|miss|find_hit|find_miss|erase_miss|insert_hit|churn|grow> <n> <ops>\n",
             argv[0]);
         return 2;
     }

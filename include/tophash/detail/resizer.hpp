@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -433,21 +434,44 @@ class resizer {
         simd::tag_t head_mark = simd::evacuated_empty;
         std::size_t k = 0;
         from.for_each_bucket([&](bucket_type b) {
-            simd::tag_t marks[width];
-            for (unsigned i = 0; i < width; ++i)
-                marks[i] = simd::evacuated_empty;
+            marks_type marks = empty_marks();
             for (unsigned i : b->match_group().match_full()) {
                 marks[i] =
                     static_cast<simd::tag_t>(simd::evacuated_x + ((hashes[k++] & ybit) != 0));
                 Storage::destroy_relocated(alloc_, b->slot_at(i));
             }
-            if (b == head) {  // slot 0 keeps its tag until the release store
-                head_mark = marks[0];
-                marks[0] = b->tag(0);
-            }
-            b->set_tags(marks);
+            const simd::tag_t first = store_marks(b, marks, b == head);
+            if (b == head) head_mark = first;
         });
         head.mark_evacuated_head(head_mark);
+    }
+
+    // One bucket's evacuation marks, one tag per slot.
+    using marks_type = std::array<simd::tag_t, width>;
+    static marks_type empty_marks() noexcept {
+        marks_type m;
+        m.fill(simd::evacuated_empty);
+        return m;
+    }
+    // Stores a bucket's marks a word at a time and returns slot 0's mark.
+    // A head keeps slot 0's tag: readers test it, and it changes last, in
+    // mark_evacuated_head's release store.
+    static simd::tag_t store_marks(bucket_type b, marks_type& marks, bool is_head) noexcept {
+        const simd::tag_t first = marks[0];
+        if (is_head) marks[0] = b->tag(0);
+        b->set_tags(marks.data());
+        return first;
+    }
+
+    // Undoes a failed move into the empty chains x and y: only a copying
+    // relocation throws, and its copies are destroyed (the destinations held
+    // nothing before this evacuation; storage whose relocation moves
+    // ownership never gets here).
+    void drop_moved(chain_type& x, chain_type& y) noexcept {
+        static_assert(Storage::nothrow_relocate || !Storage::stable_references,
+                      "a relocation that moves ownership must not throw");
+        x.clear(alloc_, true);
+        if (y.head() != x.head()) y.clear(alloc_, true);
     }
 
     // Growing or compacting: moves the elements of `from` into the empty
@@ -508,13 +532,7 @@ class resizer {
             });
         }
         TOPHASH_CATCH_ALL {
-            // Only a copying relocation throws, and its copies are destroyed:
-            // the destinations held nothing before this evacuation. (Storage
-            // whose relocation moves ownership never gets here.)
-            static_assert(Storage::nothrow_relocate || !Storage::stable_references,
-                          "a relocation that moves ownership must not throw");
-            x.clear(alloc_, true);
-            if (y.head() != x.head()) y.clear(alloc_, true);
+            drop_moved(x, y);
             for (std::size_t k = cx.next_overflow; k < xo.size(); ++k)
                 array_type::give_back_overflow(x.stripe(), xo[k]);
             for (std::size_t k = cy.next_overflow; k < yo.size(); ++k)
@@ -542,9 +560,7 @@ class resizer {
         unsigned n = 0;
         for (unsigned i : full)
             hashes[n++] = hash_of(Storage::key(*b->slot_at(i)));
-        simd::tag_t marks[width];
-        for (unsigned i = 0; i < width; ++i)
-            marks[i] = simd::evacuated_empty;
+        marks_type marks = empty_marks();
         TOPHASH_TRY {
             unsigned k = 0, nx = 0, ny = 0;  // next free slots of x and y
             for (unsigned i : full) {
@@ -558,19 +574,12 @@ class resizer {
             }
         }
         TOPHASH_CATCH_ALL {
-            static_assert(Storage::nothrow_relocate || !Storage::stable_references,
-                          "a relocation that moves ownership must not throw");
-            x.clear(alloc_, true);
-            if (y.head() != x.head()) y.clear(alloc_, true);
+            drop_moved(x, y);
             TOPHASH_RETHROW;
         }
         for (unsigned i : full)
             Storage::destroy_relocated(alloc_, b->slot_at(i));
-        // Slot 0 keeps its tag until the release store: readers test it.
-        const simd::tag_t head_mark = marks[0];
-        marks[0] = b->tag(0);
-        b->set_tags(marks);
-        b->mark_evacuated_head(head_mark);
+        b->mark_evacuated_head(store_marks(b, marks, true));
     }
 
     // Shrinking: appends the elements of `from` to `to`, which may already
