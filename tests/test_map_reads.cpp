@@ -122,6 +122,79 @@ TEST(Reads, LargeValuesAreFoundUnderTheLock) {
     }));
 }
 
+// ---- every way into a lookup
+// Lookups first try a quick path and leave it for the general one on a
+// thread's first use, inside another map's section, while a blocking
+// operation freezes the map and while a writer is in the chain. Each way
+// must give the same answers.
+TEST(Reads, EveryWayIntoALookupGivesTheSameAnswers) {
+    concurrent_map<std::uint64_t, std::uint64_t> m, other{{7, 70}};
+    for (std::uint64_t k = 0; k < 2000; k += 2)
+        m.emplace(k, k + 1);
+    std::size_t wrong = 0;
+    auto check = [&](const char* how) {
+        for (std::uint64_t k = 0; k < 2000; ++k) {
+            const bool present = k % 2 == 0;
+            const auto v = m.find(k);
+            const bool right = m.contains(k) == present && v.has_value() == present &&
+                               (!present || *v == k + 1) &&
+                               m.cvisit(k, [&](const auto& e) { EXPECT_EQ(e.second, k + 1); }) ==
+                                   (present ? 1u : 0u);
+            if (!right) {
+                ADD_FAILURE() << how << ": key " << k << " answered wrongly";
+                ++wrong;
+            }
+        }
+    };
+    std::thread([&] { check("the thread's first lookups"); }).join();
+    EXPECT_EQ(other.cvisit(7, [&](const auto&) { check("inside another map's visit"); }), 1u);
+    check("plain lookups");
+    EXPECT_EQ(wrong, 0u);
+}
+
+// x and y hold the same keys and values; one thread swaps them, another
+// rewrites x's values in place and inserts and erases keys the reader never
+// asks for in the same chains (each write makes its chain's version odd for
+// a moment). The reader must find every key with its value, and no absent one.
+TEST(Stress, LookupsStayRightThroughSwapsAndWriters) {
+    concurrent_map<std::uint64_t, std::uint64_t> x, y;
+    constexpr std::uint64_t n = 512;
+    for (std::uint64_t k = 0; k < n; ++k) {
+        x.emplace(k, 3 * k);
+        y.emplace(k, 3 * k);
+    }
+    std::atomic<bool> stop{false};
+    std::thread swapper([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            x.swap(y);
+            std::this_thread::yield();
+        }
+    });
+    std::thread writer([&] {
+        for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+            x.insert_or_assign(i % n, 3 * (i % n));
+            x.emplace(2 * n + i % n, 0);
+            x.erase(2 * n + (i + n / 2) % n);
+        }
+    });
+    std::size_t wrong = 0;
+    const int rounds = iterations(2000);
+    for (int r = 0; r < rounds; ++r) {
+        for (std::uint64_t k = 0; k < n; ++k) {
+            const auto v = x.find(k);
+            wrong += !v || *v != 3 * k;
+            wrong += !x.contains(k);
+            wrong += x.contains(k + n);
+            wrong += x.find(k + n).has_value();
+        }
+    }
+    stop = true;
+    swapper.join();
+    writer.join();
+    EXPECT_EQ(wrong, 0u) << "lookups that missed a present key, found an absent one or a "
+                            "wrong value";
+}
+
 // ---- only validated copies reach the user's equality
 // A key whose two words always agree (b == ~a) when stored. The equality
 // counts every call that sees a key violating that: a torn copy, made while
