@@ -123,10 +123,11 @@ TEST(Reads, LargeValuesAreFoundUnderTheLock) {
 }
 
 // ---- every way into a lookup
-// Lookups first try a quick path and leave it for the general one on a
-// thread's first use, inside another map's section, while a blocking
-// operation freezes the map and while a writer is in the chain. Each way
-// must give the same answers.
+// A lookup may be its thread's first (it registers a reader record), nested
+// in another map's section, or plain; the stress test below adds blocking
+// operations that freeze the map and writers in the chain. Each way must
+// give the same answers (a lookup that took a chain's odd version for a
+// miss failed the stress test with thousands of wrong answers).
 TEST(Reads, EveryWayIntoALookupGivesTheSameAnswers) {
     concurrent_map<std::uint64_t, std::uint64_t> m, other{{7, 70}};
     for (std::uint64_t k = 0; k < 2000; k += 2)

@@ -216,45 +216,6 @@ class epoch_guard : private epoch_section {
     using epoch_section::nested_in;
 };
 
-// The outermost section of a lookup that gives up rather than wait or call
-// out: entered() is false on a thread's first use (no record yet) and inside
-// another section (nesting), and the caller then takes its general path with
-// an epoch_guard. Entered, it announces exactly as an outermost epoch_guard
-// does. Its inline code calls nothing, so the caller's lookup can keep its
-// state in registers no call clobbers (docs/design.md, Measured choices in
-// the code).
-class quick_section : private epoch_section {
-  public:
-    TOPHASH_ALWAYS_INLINE explicit quick_section(const void* owner) noexcept {
-#if defined(TOPHASH_ABLATE_EPOCH)
-        (void)owner;
-        r_ = nullptr;
-        return;
-#endif
-        r_ = epoch_detail::this_thread_record;
-        if (__builtin_expect(r_ == nullptr, 0) ||
-            __builtin_expect(r_->epoch.load(std::memory_order_relaxed) != 0, 0)) {
-            r_ = nullptr;
-            return;
-        }
-        state_ = outermost;
-        r_->owner.store(owner, std::memory_order_relaxed);
-        announce();
-    }
-    TOPHASH_ALWAYS_INLINE ~quick_section() {
-        if (r_ != nullptr) leave();
-    }
-    quick_section(const quick_section&) = delete;
-    quick_section& operator=(const quick_section&) = delete;
-
-    bool entered() const noexcept {
-#if defined(TOPHASH_ABLATE_EPOCH)
-        return true;
-#endif
-        return r_ != nullptr;
-    }
-};
-
 // Objects unlinked from a shared structure, waiting until every reader that
 // could have seen them has left its critical section. Owned by one container,
 // so destroying the container frees whatever is still pending.

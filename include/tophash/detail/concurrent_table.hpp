@@ -129,21 +129,18 @@ class concurrent_table {
         // be replacing it. Stateless ones hash first.
         std::uint64_t h = 0;
         if constexpr (std::is_empty_v<Hash>) h = hash_of(key);
-        if constexpr (quick_reads) {
-            {
-                concurrency::quick_section qs(this);
-                std::optional<value_type> v;
-                const int r = qs.entered() ? read_quick(h, key, &v) : -1;
-                if (__builtin_expect(r > 0, 1)) {
-                    callback_scope rg(this);
-                    found(static_cast<const value_type&>(*v));
-                    return true;
-                }
-                if (r == 0) return false;
-            }
-            return cvisit_slow(h, key, found);
+        concurrency::epoch_guard eg(this);
+        enter(eg);
+        if constexpr (!std::is_empty_v<Hash>) h = hash_of(key);
+        if constexpr (lock_free_reads) {
+            std::optional<value_type> v;
+            if (!read_lock_free(h, key, &v)) return false;
+            callback_scope rg(this);
+            found(static_cast<const value_type&>(*v));
+            return true;
+        } else {
+            return read_locked(h, key, found);
         }
-        return cvisit_general(h, key, found);
     }
 
     // Never copies the element.
@@ -151,17 +148,15 @@ class concurrent_table {
     bool contains(const K& key) const {
         std::uint64_t h = 0;
         if constexpr (std::is_empty_v<Hash>) h = hash_of(key);  // see cvisit
-        if constexpr (quick_reads) {
-            {
-                concurrency::quick_section qs(this);
-                const int r = qs.entered() ? read_quick(h, key, nullptr) : -1;
-                if (__builtin_expect(r >= 0, 1)) return r != 0;
-            }
+        concurrency::epoch_guard eg(this);
+        enter(eg);
+        if constexpr (!std::is_empty_v<Hash>) h = hash_of(key);
+        if constexpr (lock_free_reads) {
+            return read_lock_free(h, key, nullptr);
+        } else {
             auto nothing = [](const value_type&) {};
-            return cvisit_slow<true>(h, key, nothing);
+            return read_locked(h, key, nothing);
         }
-        auto nothing = [](const value_type&) {};
-        return cvisit_general<true>(h, key, nothing);
     }
 
     // cvisit() for every key of [first, last), a batch at a time. A scalar
@@ -629,57 +624,6 @@ class concurrent_table {
     }
 
     // ================================================================ the read protocol
-    // Lookups of lock-free readable elements with a stateless hasher first
-    // try the quick path: a quick_section and read_quick, whose inline code
-    // calls nothing, so that no register is saved around the lookup; anything
-    // unusual takes the general path out of line (docs/design.md, Measured
-    // choices in the code).
-    static constexpr bool quick_reads = lock_free_reads && std::is_empty_v<Hash>;
-
-    // 1: found (*out set if out), 0: absent, -1: take the general path (the
-    // gate is closed, a writer is in the chain, or the chain moved on). The
-    // caller holds a quick_section.
-    template <class K>
-    TOPHASH_ALWAYS_INLINE int read_quick(std::uint64_t h, const K& key,
-                                         std::optional<value_type>* out) const {
-        if (gate_.closed()) return -1;
-        const located at = resizer_.locate(h);
-        if (at.array == nullptr) return 0;
-        const bucket_type head = at.array->head(at.index);
-        const std::uint64_t v = head->read_peek();
-        if ((v & 1) != 0) return -1;
-        const int r = scan_lock_free(head, simd::tag_from_hash(h), key, v, out);
-        if (r == 0 && head->evacuated()) return -1;  // see read_lock_free
-        return r;
-    }
-
-    // cvisit's general path: any thread, nested sections, a closed gate, a
-    // writer in the chain, a hasher with state (h is then computed here).
-    // KeyOnly: contains(), which copies nothing.
-    template <bool KeyOnly = false, class K, class F>
-    bool cvisit_general(std::uint64_t h, const K& key, F& found) const {
-        concurrency::epoch_guard eg(this);
-        enter(eg);
-        if constexpr (!std::is_empty_v<Hash>) h = hash_of(key);
-        if constexpr (lock_free_reads) {
-            if constexpr (KeyOnly) {
-                return read_lock_free(h, key, nullptr);
-            } else {
-                std::optional<value_type> v;
-                if (!read_lock_free(h, key, &v)) return false;
-                callback_scope rg(this);
-                found(static_cast<const value_type&>(*v));
-                return true;
-            }
-        } else {
-            return read_locked(h, key, found);
-        }
-    }
-    template <bool KeyOnly = false, class K, class F>
-    [[gnu::noinline]] bool cvisit_slow(std::uint64_t h, const K& key, F& found) const {
-        return cvisit_general<KeyOnly>(h, key, found);
-    }
-
     // Lock-free lookup (the caller holds an epoch guard): scans with atomic
     // loads and validates the chain's version (in its head's control block,
     // the line the tags are on), retrying if a writer intervened. Only a
