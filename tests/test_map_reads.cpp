@@ -179,7 +179,7 @@ TEST(Stress, LookupsStayRightThroughSwapsAndWriters) {
         }
     });
     std::size_t wrong = 0;
-    const int rounds = iterations(2000);
+    const int rounds = iterations(1000);
     for (int r = 0; r < rounds; ++r) {
         for (std::uint64_t k = 0; k < n; ++k) {
             const auto v = x.find(k);
