@@ -155,8 +155,9 @@ TEST(Reads, EveryWayIntoALookupGivesTheSameAnswers) {
 
 // x and y hold the same keys and values; one thread swaps them, another
 // rewrites x's values in place and inserts and erases keys the reader never
-// asks for in the same chains (each write makes its chain's version odd for
-// a moment). The reader must find every key with its value, and no absent one.
+// asks for (about a thousand elements in all, so these writes land in the
+// chains the reader scans; each makes its chain's version odd for a moment).
+// The reader must find every key with its value, and no absent one.
 TEST(Stress, LookupsStayRightThroughSwapsAndWriters) {
     concurrent_map<std::uint64_t, std::uint64_t> x, y;
     constexpr std::uint64_t n = 512;

@@ -545,8 +545,8 @@ class resizer {
     // move_chain for a chain of one bucket (three in four moved elements
     // growing to 2^20): its elements fit in the head buckets of x and y, so
     // no overflow bucket is taken; one pass over its full slots moves them
-    // and builds their marks, stored a word at a time (as mark_evacuated now
-    // stores them). move_chain went from 95 to 59 instructions per moved
+    // and builds their marks, which store_marks writes a word at a time as
+    // for mark_evacuated. move_chain went from 95 to 59 instructions per moved
     // element, a growth to 2^20 from 425 to 379 per insert
     // (bench_instructions grow); the time of a growth to 2^23 did not move
     // beyond this VM's noise. The same order and the same rollback as the
