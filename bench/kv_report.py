@@ -10,8 +10,9 @@ import re
 import statistics
 import sys
 
-STORES = ["redis", "tophash", "absl", "tbb", "boost"]
-NAMES = {"redis": "redis-server", "tophash": "tophash", "absl": "absl+shared_mutex",
+STORES = ["redis", "tophash", "tophash-node", "absl", "tbb", "boost"]
+NAMES = {"redis": "redis-server", "tophash": "tophash", "tophash-node": "tophash node map",
+         "absl": "absl+shared_mutex",
          "tbb": "tbb::concurrent_hash_map", "boost": "boost::concurrent_flat_map"}
 TESTS = ["SET", "GET", "INCR", "MSET"]
 PLOT_PCTS = [50, 90, 99, 99.9, 99.99, 100]
@@ -90,7 +91,7 @@ def table(data, mode, stores):
             d = data.get((s, mode, full))
             if d is None:
                 continue
-            name = "**%s**" % NAMES[s] if s == "tophash" else NAMES[s]
+            name = "**%s**" % NAMES[s] if s.startswith("tophash") else NAMES[s]
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 full, name, fmt(d["rps"]), fmt(d["p50"]), fmt(d["p99"]), fmt(d["p99.9"]),
                 fmt(d["max"]), ratio(d["rps"], redis.get("rps")), ratio(d["rps"], absl.get("rps")),
@@ -122,7 +123,7 @@ def stalls(data, stores):
                 continue
             held = d["max"] / 1000 * d["rps"]
             total = d.get("requests", float("nan"))
-            name = "**%s**" % NAMES[s] if s == "tophash" else NAMES[s]
+            name = "**%s**" % NAMES[s] if s.startswith("tophash") else NAMES[s]
             lines.append("| %s | %s | %s | %s | %s | %s |" % (
                 full, name, fmt(d["max"]), fmt(d["rps"]), fmt(held),
                 "{:.2%}".format(held / total) if total == total and total else "-"))

@@ -1,7 +1,7 @@
 // Copyright 2026 The tophash Authors
 // SPDX-License-Identifier: Apache-2.0
 // kv_server: a Redis-protocol key-value server on a tophash map.
-//   kv_server --port PORT [--threads N] [--store tophash|absl|tbb|boost]
+//   kv_server --port PORT [--threads N] [--store tophash|tophash-node|absl|tbb|boost]
 //   kv_server --stores   (prints the stores this build has)
 #include <cerrno>
 #include <cstdio>
@@ -16,9 +16,10 @@
 namespace {
 
 int usage() {
-    std::fprintf(stderr,
-                 "usage: kv_server --port PORT [--threads N] [--store tophash|absl|tbb|boost]\n"
-                 "  listens on 127.0.0.1:PORT (0: any free port); N workers (default: cores)\n");
+    std::fprintf(
+        stderr,
+        "usage: kv_server --port PORT [--threads N] [--store tophash|tophash-node|absl|tbb|boost]\n"
+        "  listens on 127.0.0.1:PORT (0: any free port); N workers (default: cores)\n");
     return 2;
 }
 
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
     bool have_port = false;
     if (argc == 2 && std::string(argv[1]) == "--stores") {
         // The stores this build has, for scripts.
-        std::printf("tophash%s%s%s\n", kv::make_absl_store() ? " absl" : "",
+        std::printf("tophash tophash-node%s%s%s\n", kv::make_absl_store() ? " absl" : "",
                     kv::make_tbb_store() ? " tbb" : "", kv::make_boost_store() ? " boost" : "");
         return 0;
     }
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<kv::store> db;
     if (store_name == "tophash") {
         db = kv::make_tophash_store();
+    } else if (store_name == "tophash-node") {
+        db = kv::make_tophash_node_store();
     } else if (store_name == "absl") {
         db = kv::make_absl_store();
     } else if (store_name == "tbb") {

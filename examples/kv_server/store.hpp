@@ -59,6 +59,7 @@ class store {
 
 // Each returns nullptr when the program was built without that map.
 std::unique_ptr<store> make_tophash_store();
+std::unique_ptr<store> make_tophash_node_store();
 std::unique_ptr<store> make_absl_store();
 std::unique_ptr<store> make_tbb_store();
 std::unique_ptr<store> make_boost_store();

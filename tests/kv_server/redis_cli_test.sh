@@ -102,7 +102,7 @@ cli info >"$work/info" 2>&1
 for field in "store:$store" "db0:keys=0" "total_commands_processed:" "# Store"; do
   grep -q "$field" "$work/info" || { echo "FAIL: INFO lacks $field"; cat "$work/info"; failures=$((failures + 1)); }
 done
-if [ "$store" = tophash ]; then
+if [ "$store" = tophash ] || [ "$store" = tophash-node ]; then
   grep -q '^slots_empty_rest:' "$work/info" || { echo "FAIL: INFO lacks the map's stats"; failures=$((failures + 1)); }
 fi
 
