@@ -3,11 +3,15 @@
 // Capacity: reserve, max_size, the growth trigger and what size() reports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -69,6 +73,52 @@ TEST(PageMemory, PartsAreGivenBackInAnyOrder) {
     }
     // Whole at once, as an array that was never released in parts.
     tophash::detail::deallocate_pages(tophash::detail::allocate_pages(3 * part), 3 * part);
+}
+#endif
+
+#if TOPHASH_HAVE_PAGE_MEMORY && defined(__linux__) && defined(TOPHASH_HUGE_PAGES)
+// The VmFlags of the mapping that holds p, from /proc/self/smaps.
+static std::string vm_flags_of(const void* p) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        unsigned long lo = 0, hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(' ') < 40) {
+            inside = lo <= at && at < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            return line;
+        }
+    }
+    return "";
+}
+
+// With TOPHASH_HUGE_PAGES, arrays of 2 MiB and more start on a huge-page
+// boundary, whatever their length, and ask for transparent huge pages; what
+// is around them is given back, and they are released in parts as before.
+TEST(PageMemory, LargeArraysAskForHugePagesOnTheirBoundaries) {
+    if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"))
+        GTEST_SKIP() << "this kernel has no transparent huge pages";
+    constexpr std::size_t huge = tophash::detail::huge_page_bytes;
+    for (const std::size_t bytes : {huge, 4 * huge + 100, 5 * huge + 4096}) {
+        auto* p = static_cast<unsigned char*>(tophash::detail::allocate_pages(bytes));
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % huge, 0u) << bytes;
+        const std::string flags = vm_flags_of(p);
+        EXPECT_NE(flags.find(" hg"), std::string::npos) << bytes << ": " << flags;
+        tophash::detail::populate_pages(p, bytes);
+        p[bytes - 1] = 7;
+        EXPECT_EQ(p[bytes - 1], 7);
+        EXPECT_EQ(p[0], 0);
+        // The parts, first to last, the last one short.
+        for (std::size_t from = 0; from < bytes; from += huge)
+            tophash::detail::deallocate_pages(p + from, std::min(huge, bytes - from));
+        EXPECT_EQ(vm_flags_of(p), "") << "still mapped";
+    }
+    // Smaller ones are plain mappings.
+    void* small = tophash::detail::allocate_pages(huge - 4096);
+    EXPECT_EQ(vm_flags_of(small).find(" hg"), std::string::npos);
+    tophash::detail::deallocate_pages(small, huge - 4096);
 }
 #endif
 
