@@ -29,10 +29,10 @@ inline constexpr std::size_t page_memory_min_bytes = std::size_t{1} << 20;
 inline constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
 
 // Zero-filled pages, untouched until used (lazily faulted in by whoever
-// writes them); with TOPHASH_HUGE_PAGES (a CMake option, off by default), in
-// transparent huge pages from 2 MiB on, where Linux allows them. Throws std::bad_alloc. Only called
-// where TOPHASH_HAVE_PAGE_MEMORY; deallocate_pages may release any page-aligned part of what was
-// allocated.
+// writes them); with TOPHASH_HUGE_PAGES (a CMake option, off by default) in
+// transparent huge pages from 2 MiB on, where Linux allows them. Throws
+// std::bad_alloc. Only called where TOPHASH_HAVE_PAGE_MEMORY;
+// deallocate_pages may release any page-aligned part of what was allocated.
 void* allocate_pages(std::size_t bytes);
 void deallocate_pages(void* p, std::size_t bytes) noexcept;
 // Faults in [p, p + bytes) of such an allocation now, so that later writes
