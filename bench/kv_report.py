@@ -18,6 +18,11 @@ TESTS = ["SET", "GET", "INCR", "MSET"]
 PLOT_PCTS = [50, 90, 99, 99.9, 99.99, 100]
 
 
+def shown(store):
+    """A store's name in the tables, tophash's stores in bold."""
+    return "**%s**" % NAMES[store] if store.startswith("tophash") else NAMES[store]
+
+
 def parse(path):
     """{test: {"rps": float, "p50": ms, "p99": ms, "max": ms, "dist": [(pct, ms)]}}"""
     text = open(path, errors="replace").read().replace("\r", "\n")
@@ -91,7 +96,7 @@ def table(data, mode, stores):
             d = data.get((s, mode, full))
             if d is None:
                 continue
-            name = "**%s**" % NAMES[s] if s.startswith("tophash") else NAMES[s]
+            name = shown(s)
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 full, name, fmt(d["rps"]), fmt(d["p50"]), fmt(d["p99"]), fmt(d["p99.9"]),
                 fmt(d["max"]), ratio(d["rps"], redis.get("rps")), ratio(d["rps"], absl.get("rps")),
@@ -123,7 +128,7 @@ def stalls(data, stores):
                 continue
             held = d["max"] / 1000 * d["rps"]
             total = d.get("requests", float("nan"))
-            name = "**%s**" % NAMES[s] if s.startswith("tophash") else NAMES[s]
+            name = shown(s)
             lines.append("| %s | %s | %s | %s | %s | %s |" % (
                 full, name, fmt(d["max"]), fmt(d["rps"]), fmt(held),
                 "{:.2%}".format(held / total) if total == total and total else "-"))

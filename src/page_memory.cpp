@@ -62,9 +62,10 @@ void* allocate_pages(std::size_t bytes) {
         const std::uintptr_t aligned = (start + huge - 1) & ~std::uintptr_t{huge - 1};
         const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
         const std::uintptr_t end = (aligned + bytes + page - 1) & ~std::uintptr_t{page - 1};
+        // start is page-aligned, so aligned <= start + huge - page and end
+        // always leaves a tail of the over-allocation to give back.
         if (aligned != start) ::munmap(m, aligned - start);
-        if (end < start + bytes + huge)
-            ::munmap(reinterpret_cast<void*>(end), start + bytes + huge - end);
+        ::munmap(reinterpret_cast<void*>(end), start + bytes + huge - end);
         void* p = reinterpret_cast<void*>(aligned);
         (void)::madvise(p, bytes, MADV_HUGEPAGE);  // without THP: small pages
         return p;
