@@ -18,7 +18,10 @@ namespace tophash::concurrency::seqcount {
 // Same fence protocol as stripe_lock (Boehm 2012): write_begin publishes the
 // odd value before the data stores; readers load the data, fence, re-read.
 
-inline void write_begin(std::uint64_t* c) noexcept {
+// Always inlined, as are write_end and the stripe lock's fast paths: GCC
+// counts the atomic builtins as calls, and in a large write path it called
+// these three-instruction bodies out of line (docs/design.md, Writes).
+TOPHASH_ALWAYS_INLINE void write_begin(std::uint64_t* c) noexcept {
 #if defined(TOPHASH_ABLATE_VERSIONS)
     (void)c;
     return;
@@ -34,7 +37,7 @@ inline void write_begin(std::uint64_t* c) noexcept {
 #endif
 }
 
-inline void write_end(std::uint64_t* c) noexcept {
+TOPHASH_ALWAYS_INLINE void write_end(std::uint64_t* c) noexcept {
 #if defined(TOPHASH_ABLATE_VERSIONS)
     (void)c;
     return;

@@ -8,6 +8,7 @@
 
 #include "tophash/concurrency/ablation.hpp"
 #include "tophash/concurrency/backoff.hpp"
+#include "tophash/concurrency/platform.hpp"
 
 namespace tophash::concurrency {
 
@@ -19,27 +20,27 @@ namespace tophash::concurrency {
 class stripe_lock {
   public:
     // --- exclusive side ---
-    void lock() noexcept {
+    // The uncontended path inline (one CAS, one load), the waiting out of
+    // line: GCC called the whole lock out of line from the write paths.
+    TOPHASH_ALWAYS_INLINE void lock() noexcept {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
-        backoff b;
-        for (;;) {
-            std::uint64_t s = seq_.load(std::memory_order_relaxed);
-            if ((s & 1) == 0 && seq_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
-                                                           std::memory_order_relaxed)) {
-                break;
-            }
-            b.pause();
+        std::uint64_t s = seq_.load(std::memory_order_relaxed);
+        const bool taken =
+            (s & 1) == 0 && seq_.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst,
+                                                         std::memory_order_relaxed);
+        if (__builtin_expect(!taken, 0)) {
+            lock_slow();
+            return;
         }
         // Dekker-style handshake with lock_shared: both sides use seq_cst, so
         // either the reader sees our odd seq or we see its count.
-        while (readers_.load(std::memory_order_seq_cst) != 0)
-            b.pause();
+        if (__builtin_expect(readers_.load(std::memory_order_seq_cst) != 0, 0)) drain_readers();
     }
     // Only the holder writes seq_ while it is odd, so a plain store (no RMW)
     // releases the lock.
-    void unlock() noexcept {
+    TOPHASH_ALWAYS_INLINE void unlock() noexcept {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
@@ -47,20 +48,15 @@ class stripe_lock {
     }
 
     // --- shared side ---
-    void lock_shared() noexcept {
+    TOPHASH_ALWAYS_INLINE void lock_shared() noexcept {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
-        backoff b;
-        for (;;) {
-            readers_.fetch_add(1, std::memory_order_seq_cst);
-            if ((seq_.load(std::memory_order_seq_cst) & 1) == 0) return;
-            readers_.fetch_sub(1, std::memory_order_relaxed);
-            while ((seq_.load(std::memory_order_relaxed) & 1) != 0)
-                b.pause();
-        }
+        readers_.fetch_add(1, std::memory_order_seq_cst);
+        if (__builtin_expect((seq_.load(std::memory_order_seq_cst) & 1) != 0, 0))
+            lock_shared_slow();
     }
-    void unlock_shared() noexcept {
+    TOPHASH_ALWAYS_INLINE void unlock_shared() noexcept {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
@@ -68,6 +64,35 @@ class stripe_lock {
     }
 
   private:
+    [[gnu::noinline]] void lock_slow() noexcept {
+        backoff b;
+        for (;;) {
+            b.pause();
+            std::uint64_t s = seq_.load(std::memory_order_relaxed);
+            if ((s & 1) == 0 && seq_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
+                                                           std::memory_order_relaxed)) {
+                break;
+            }
+        }
+        drain_readers();
+    }
+    [[gnu::noinline]] void drain_readers() noexcept {
+        backoff b;
+        while (readers_.load(std::memory_order_seq_cst) != 0)
+            b.pause();
+    }
+    // Entered holding a reader count that a writer's odd seq_ made invalid.
+    [[gnu::noinline]] void lock_shared_slow() noexcept {
+        backoff b;
+        for (;;) {
+            readers_.fetch_sub(1, std::memory_order_relaxed);
+            while ((seq_.load(std::memory_order_relaxed) & 1) != 0)
+                b.pause();
+            readers_.fetch_add(1, std::memory_order_seq_cst);
+            if ((seq_.load(std::memory_order_seq_cst) & 1) == 0) return;
+        }
+    }
+
     std::atomic<std::uint64_t> seq_{0};
     std::atomic<std::uint32_t> readers_{0};
 };
@@ -76,8 +101,8 @@ class stripe_lock {
 // the header free of <mutex> and <shared_mutex>).
 class exclusive_guard {
   public:
-    explicit exclusive_guard(stripe_lock& l) noexcept : l_(&l) { l_->lock(); }
-    ~exclusive_guard() { l_->unlock(); }
+    TOPHASH_ALWAYS_INLINE explicit exclusive_guard(stripe_lock& l) noexcept : l_(&l) { l_->lock(); }
+    TOPHASH_ALWAYS_INLINE ~exclusive_guard() { l_->unlock(); }
     exclusive_guard(const exclusive_guard&) = delete;
     exclusive_guard& operator=(const exclusive_guard&) = delete;
 
@@ -87,8 +112,10 @@ class exclusive_guard {
 
 class shared_guard {
   public:
-    explicit shared_guard(stripe_lock& l) noexcept : l_(&l) { l_->lock_shared(); }
-    ~shared_guard() { l_->unlock_shared(); }
+    TOPHASH_ALWAYS_INLINE explicit shared_guard(stripe_lock& l) noexcept : l_(&l) {
+        l_->lock_shared();
+    }
+    TOPHASH_ALWAYS_INLINE ~shared_guard() { l_->unlock_shared(); }
     shared_guard(const shared_guard&) = delete;
     shared_guard& operator=(const shared_guard&) = delete;
 

@@ -128,10 +128,10 @@ class bucket_ref {
     TOPHASH_ALWAYS_INLINE bool read_validate(std::uint64_t v) const noexcept {
         return concurrency::seqcount::read_validate(&c_->version, v);
     }
-    void begin_write() const noexcept {
+    TOPHASH_ALWAYS_INLINE void begin_write() const noexcept {
         concurrency::seqcount::write_begin(&c_->version);
     }
-    void end_write() const noexcept {
+    TOPHASH_ALWAYS_INLINE void end_write() const noexcept {
         concurrency::seqcount::write_end(&c_->version);
     }
 

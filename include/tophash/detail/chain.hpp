@@ -41,8 +41,10 @@ class chain {
     // version is odd meanwhile). Held with the stripe's exclusive lock.
     class write_section {
       public:
-        explicit write_section(bucket_type head) noexcept : head_(head) { head_.begin_write(); }
-        ~write_section() { head_.end_write(); }
+        TOPHASH_ALWAYS_INLINE explicit write_section(bucket_type head) noexcept : head_(head) {
+            head_.begin_write();
+        }
+        TOPHASH_ALWAYS_INLINE ~write_section() { head_.end_write(); }
         write_section(const write_section&) = delete;
         write_section& operator=(const write_section&) = delete;
 
