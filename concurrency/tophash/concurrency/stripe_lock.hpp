@@ -26,11 +26,7 @@ class stripe_lock {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
-        std::uint64_t s = seq_.load(std::memory_order_relaxed);
-        const bool taken =
-            (s & 1) == 0 && seq_.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst,
-                                                         std::memory_order_relaxed);
-        if (__builtin_expect(!taken, 0)) {
+        if (__builtin_expect(!try_take(), 0)) {
             lock_slow();
             return;
         }
@@ -52,9 +48,7 @@ class stripe_lock {
 #if defined(TOPHASH_ABLATE_LOCKS)
         return;
 #endif
-        readers_.fetch_add(1, std::memory_order_seq_cst);
-        if (__builtin_expect((seq_.load(std::memory_order_seq_cst) & 1) != 0, 0))
-            lock_shared_slow();
+        if (__builtin_expect(!try_share(), 0)) lock_shared_slow();
     }
     TOPHASH_ALWAYS_INLINE void unlock_shared() noexcept {
 #if defined(TOPHASH_ABLATE_LOCKS)
@@ -64,16 +58,24 @@ class stripe_lock {
     }
 
   private:
+    // One attempt at the exclusive side: seq_ even, and ours made odd.
+    TOPHASH_ALWAYS_INLINE bool try_take() noexcept {
+        std::uint64_t s = seq_.load(std::memory_order_relaxed);
+        return (s & 1) == 0 && seq_.compare_exchange_strong(s, s + 1, std::memory_order_seq_cst,
+                                                            std::memory_order_relaxed);
+    }
+    // Counts this reader in; true unless a writer holds the lock (the count
+    // must then be taken back).
+    TOPHASH_ALWAYS_INLINE bool try_share() noexcept {
+        readers_.fetch_add(1, std::memory_order_seq_cst);
+        return (seq_.load(std::memory_order_seq_cst) & 1) == 0;
+    }
+
     [[gnu::noinline]] void lock_slow() noexcept {
         backoff b;
-        for (;;) {
+        do {
             b.pause();
-            std::uint64_t s = seq_.load(std::memory_order_relaxed);
-            if ((s & 1) == 0 && seq_.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst,
-                                                           std::memory_order_relaxed)) {
-                break;
-            }
-        }
+        } while (!try_take());
         drain_readers();
     }
     [[gnu::noinline]] void drain_readers() noexcept {
@@ -88,8 +90,7 @@ class stripe_lock {
             readers_.fetch_sub(1, std::memory_order_relaxed);
             while ((seq_.load(std::memory_order_relaxed) & 1) != 0)
                 b.pause();
-            readers_.fetch_add(1, std::memory_order_seq_cst);
-            if ((seq_.load(std::memory_order_seq_cst) & 1) == 0) return;
+            if (try_share()) return;
         }
     }
 
