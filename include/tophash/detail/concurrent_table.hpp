@@ -240,13 +240,13 @@ class concurrent_table {
     // f(value_type&) under the exclusive lock; 1 if found.
     template <class K, class F>
     size_type visit(const K& key, F& f) {
-        std::uint64_t h = 0;
-        return write_op<false, shortcut::absent_is_noop>(key, h, [&](chain_type& c, bool&) {
-            const position p = c.find(simd::tag_from_hash(h), key, eq_);
-            if (!p) return size_type{0};
-            call_visitor(p.element(), f);
-            return size_type{1};
-        });
+        return write_op<false, shortcut::absent_is_noop>(
+            key, [&](chain_type& c, bool&, simd::tag_t tag) {
+                const position p = c.find(tag, key, eq_);
+                if (!p) return size_type{0};
+                call_visitor(p.element(), f);
+                return size_type{1};
+            });
     }
     // Erases `key` if present and pred(value_type&) is true; 1 if erased.
     template <class K, class P>
@@ -746,9 +746,11 @@ class concurrent_table {
     // ================================================================ the write protocol
     enum class shortcut { none, absent_is_noop, present_is_noop };
 
-    // Sets h to the key's hash and runs op(chain, grow flag) under the
-    // exclusive lock of the stripe that owns the key's chain, inside the
-    // chain's write section.
+    // Runs op(chain, grow flag, the key's tag) under the exclusive lock of
+    // the stripe that owns the key's chain, inside the chain's write
+    // section. The tag is computed once here, for the lock-free shortcut
+    // and op alike (the compiler cannot reuse it across the lock's atomic
+    // RMW when op recomputes it from a hash in memory).
     //
     // Inserting operations (Inserts) work in the newest array: first they
     // evacuate the key's old bucket, and one more (help_cursor), which may
@@ -765,15 +767,16 @@ class concurrent_table {
     // no version and so dirties no line that other threads read. Only while
     // no resize runs (writes then help it).
     template <bool Inserts = true, shortcut Shortcut = shortcut::none, class K, class Op>
-    auto write_op(const K& key, std::uint64_t& h, Op&& op) {
+    auto write_op(const K& key, Op&& op) {
         bool grow = false;
         array_type* written = nullptr;
-        using result_t = decltype(op(std::declval<chain_type&>(), grow));
+        using result_t = decltype(op(std::declval<chain_type&>(), grow, simd::tag_t{}));
         std::optional<result_t> result;
         {
             concurrency::epoch_guard eg(this);
             enter(eg);
-            h = hash_of(key);  // after enter(): see cvisit
+            const std::uint64_t h = hash_of(key);  // after enter(): see cvisit
+            const simd::tag_t tag = simd::tag_from_hash(h);
             array_type* helped = nullptr;
             for (;;) {
                 array_type* t = resizer_.root();
@@ -795,14 +798,14 @@ class concurrent_table {
                 }
                 chain_type c(*at.array, at.index);
                 if constexpr (Shortcut != shortcut::none) {
-                    if (o == nullptr && settled_lock_free<Shortcut>(c.head(), key, h))
+                    if (o == nullptr && settled_lock_free<Shortcut>(c.head(), key, tag))
                         return result_t{};
                 }
                 concurrency::exclusive_guard lock(c.stripe().lock);
                 // Evacuated since we looked: a newer array holds the chain.
                 if (c.head().evacuated()) continue;
                 typename chain_type::write_section ws(c.head());
-                result.emplace(op(c, grow));
+                result.emplace(op(c, grow, tag));
                 c.check_invariants();
                 written = at.array;
                 break;
@@ -826,8 +829,7 @@ class concurrent_table {
     // goes to its lock at the cost of one group match.
     template <shortcut S, class K>
     TOPHASH_ALWAYS_INLINE bool settled_lock_free(bucket_type head, const K& key,
-                                                 std::uint64_t h) const {
-        const simd::tag_t tag = simd::tag_from_hash(h);
+                                                 simd::tag_t tag) const {
         const bool candidate = static_cast<bool>(head->match_group().match(tag));
         if (candidate != (S == shortcut::present_is_noop)) return false;
         const std::uint64_t v = head->read_peek();
@@ -844,12 +846,10 @@ class concurrent_table {
     // new element in the chain and visit that.
     template <class K, class OnFound, class OnNew, class Construct>
     bool insert_or_visit(const K& key, OnFound& on_found, OnNew& on_new, Construct&& construct) {
-        std::uint64_t h = 0;
         constexpr shortcut s = lock_free_reads && std::is_same_v<remove_cvref_t<OnFound>, no_visit>
                                    ? shortcut::present_is_noop
                                    : shortcut::none;
-        return write_op<true, s>(key, h, [&](chain_type& c, bool& grow) {
-            const simd::tag_t tag = simd::tag_from_hash(h);
+        return write_op<true, s>(key, [&](chain_type& c, bool& grow, simd::tag_t tag) {
             if (const position p = c.find(tag, key, eq_)) {
                 call_visitor(p.element(), on_found);
                 return false;
@@ -868,10 +868,9 @@ class concurrent_table {
     template <bool Destroy, class K, class P>
     auto remove_one(const K& key, P& pred) {
         using result = std::conditional_t<Destroy, size_type, element_type>;
-        std::uint64_t h = 0;
         return write_op<false, shortcut::absent_is_noop>(
-            key, h, [&](chain_type& c, bool&) -> result {
-                const position p = c.find(simd::tag_from_hash(h), key, eq_);
+            key, [&](chain_type& c, bool&, simd::tag_t tag) -> result {
+                const position p = c.find(tag, key, eq_);
                 if (!p || !call_visitor(p.element(), pred)) return result{};
                 resizer_.note_count(c.array(), c.stripe(), -1);
                 if constexpr (Destroy) {

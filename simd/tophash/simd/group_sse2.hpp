@@ -28,8 +28,14 @@ class group_sse2 {
         }
     }
 
+    // The tag is spread over 32 bits by a multiply and then over the vector,
+    // not by _mm_set1_epi8: where the tag lives on the stack (the write
+    // paths keep it across the lock), GCC reads that byte back with a
+    // 4-byte movd, which store forwarding cannot serve (docs/design.md,
+    // Writes).
     mask match(tag_t t) const noexcept {
-        return bits(_mm_cmpeq_epi8(v_, _mm_set1_epi8(static_cast<char>(t))));
+        const __m128i spread = _mm_cvtsi32_si128(static_cast<int>(0x01010101u * t));
+        return bits(_mm_cmpeq_epi8(v_, _mm_shuffle_epi32(spread, 0)));
     }
     // Unsigned tag <= 1  <=>  min(tag, 1) == tag (SSE2 has unsigned byte min/max).
     mask match_free() const noexcept {
